@@ -1,0 +1,43 @@
+SHELL := /bin/bash
+# uv must use the machine's Python 3.12 (pyenv here), never download one.
+export UV_PYTHON_DOWNLOADS := never
+export PATH := $(HOME)/.local/bin:$(PATH)
+MANAGE := uv run python manage.py
+
+.PHONY: run test setup services deps migrate messages lint typecheck bench-sweep clean
+
+run: setup
+	$(MANAGE) seed_demo
+	$(MANAGE) sweep_silence
+	uv run honcho start -f Procfile
+
+test: services deps
+	uv run python manage.py compilemessages --ignore=.venv -v 0
+	DJANGO_SETTINGS_MODULE=config.settings.test uv run pytest
+
+setup: services deps migrate
+
+services:
+	bash scripts/services.sh
+
+deps:
+	bash scripts/ensure-uv.sh
+	uv sync --frozen
+
+migrate:
+	$(MANAGE) compilemessages --ignore=.venv -v 0
+	$(MANAGE) migrate --noinput
+
+messages:
+	$(MANAGE) makemessages -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(MANAGE) compilemessages --ignore=.venv
+
+lint:
+	uv run ruff check .
+	uv run ruff format --check .
+
+typecheck:
+	uv run mypy .
+
+bench-sweep: setup
+	uv run python bench/sweep.py $(ARGS)

@@ -1,0 +1,114 @@
+"""The one place that decides which records a user may see.
+
+Every view fetches centre-owned records through these helpers. A record of another centre is
+reported as missing (404), never as forbidden (403): a 403 would confirm that it exists.
+Role checks inside the user's own centre raise PermissionDenied (403) as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from accounts.models import Centre, Role, User
+
+if TYPE_CHECKING:
+    from cases.models import Case
+
+M = TypeVar("M", bound=Model)
+
+_ALL = frozenset(Role)
+_CASEWORK = frozenset({Role.COUNSELLOR, Role.MANAGER, Role.ADMIN})
+_OVERSIGHT = frozenset({Role.MANAGER, Role.ADMIN})
+
+# What each role may do inside its own centre(s). Staff log cases, contacts and ibasho;
+# counsellors own casework; managers oversee the centre.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "case.view": _ALL,
+    "case.create": _ALL,
+    "case.edit": _CASEWORK,
+    "case.view_sensitive": _CASEWORK,
+    "case.change_status": _CASEWORK,
+    "contact.add": _ALL,
+    "assessment.add": _CASEWORK,
+    "plan.edit": _CASEWORK,
+    "referral.edit": _CASEWORK,
+    "consent.edit": _CASEWORK,
+    "audit.view": _OVERSIGHT,
+    "escalations.view": _OVERSIGHT,
+    "notifications.view_failed": _OVERSIGHT,
+}
+
+
+def can(user: User | Any, action: str) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.role in PERMISSIONS[action]
+
+
+def require(user: User, action: str) -> None:
+    if not can(user, action):
+        raise PermissionDenied(action)
+
+
+def permission_required(action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            require(request.user, action)  # type: ignore[arg-type]
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def centre_ids(user: User) -> list[int]:
+    """The centres whose records the user may see (cached on the user for the request)."""
+    cached = getattr(user, "_tsunagu_centre_ids", None)
+    if cached is None:
+        if user.sees_all_centres:
+            cached = list(Centre.objects.values_list("id", flat=True))
+        else:
+            cached = list(user.centres.values_list("id", flat=True))
+        user._tsunagu_centre_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def user_centres(user: User) -> QuerySet[Centre]:
+    return Centre.objects.filter(id__in=centre_ids(user))
+
+
+def primary_centre(user: User) -> Centre | None:
+    """The centre new records are filed under: the user's first centre."""
+    return user.centres.order_by("id").first()
+
+
+def scoped[M: Model](queryset: QuerySet[M], user: User, *, centre_field: str = "centre") -> QuerySet[M]:
+    """Restrict any centre-owned queryset to what the user may see."""
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    return queryset.filter(**{f"{centre_field}__in": centre_ids(user)})
+
+
+def get_for_user[M: Model](queryset: QuerySet[M], user: User, pk: Any, *, centre_field: str = "centre") -> M:
+    try:
+        return scoped(queryset, user, centre_field=centre_field).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def get_case_for_user(user: User, pk: Any, queryset: QuerySet[Case] | None = None) -> Case:
+    from cases.models import Case  # cases depends on accounts, never the other way at import
+
+    return get_for_user(queryset if queryset is not None else Case.objects.all(), user, pk)
+
+
+def get_case_child_for_user[M: Model](queryset: QuerySet[M], user: User, pk: Any) -> M:
+    """Records that hang off a case (contacts, assessments, plans...) are scoped through it."""
+    return get_for_user(queryset, user, pk, centre_field="case__centre")

@@ -1,0 +1,14 @@
+from django.http import HttpRequest
+
+from accounts import access
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    return {
+        "can": {
+            action.replace(".", "_"): access.can(user, action) for action in access.PERMISSIONS
+        },
+    }

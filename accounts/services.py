@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Model
+from django.http import HttpRequest
+
+from accounts.models import AuditAction, AuditEvent, User
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    user: User | None,
+    action: AuditAction | str,
+    obj: Model,
+    case_id: int | None,
+    centre_id: int | None,
+    request: HttpRequest | None = None,
+    changed_fields: Iterable[str] = (),
+) -> AuditEvent:
+    """Append one audit event. Only references and field names are stored, never values."""
+    return AuditEvent.objects.create(
+        user=user,
+        action=action,
+        model=obj._meta.label_lower,
+        object_id=obj.pk,
+        case_id=case_id,
+        centre_id=centre_id,
+        ip_address=client_ip(request),
+        changed_fields=sorted(changed_fields),
+    )

@@ -1,0 +1,19 @@
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests that start a real worker use their own Redis database so they never see the
+# developer's queue.
+REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Each pytest process (and the workers it starts) gets its own queue, so parallel runs never
+# consume each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = "tsunagu-test-" + env("PYTEST_XDIST_WORKER", default="main")

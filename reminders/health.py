@@ -1,0 +1,51 @@
+"""Liveness of everything a centre relies on: the database, Redis, a Celery worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+
+
+def check_database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True}
+    except Exception as exc:  # any failure means "not fine"; the type goes to the report
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def check_redis() -> dict[str, Any]:
+    try:
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2
+        )
+        client.ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def check_celery(*, redis_ok: bool) -> dict[str, Any]:
+    if not redis_ok:
+        # Without the broker no worker can answer; asking would only wait for the timeout.
+        return {"ok": False, "error": "broker unreachable"}
+    try:
+        replies = celery_app.control.ping(timeout=settings.HEALTHZ_CELERY_TIMEOUT)
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": bool(replies), "workers": len(replies)}
+
+
+def health_report() -> dict[str, dict[str, Any]]:
+    redis_state = check_redis()
+    return {
+        "database": check_database(),
+        "redis": redis_state,
+        "celery": check_celery(redis_ok=redis_state["ok"]),
+    }

@@ -1,0 +1,61 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Role
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client: Client, username: str, password: str, language: str = "ja"):
+    client.cookies["django_language"] = language
+    return client.post(reverse("login"), {"username": username, "password": password}, follow=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "home_text", "logout_text"),
+    [("ja", "ログアウト", "ログイン"), ("en", "Log out", "Log in")],
+)
+def test_login_and_logout_in_both_languages(alice, language, home_text, logout_text):
+    client = Client()
+    response = login(client, "alice", PASSWORD, language)
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert response.context["user"] == alice
+    assert home_text in response.content.decode()
+
+    response = client.post(reverse("logout"), follow=True)
+    assert not response.context["user"].is_authenticated
+    assert logout_text in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("ja", "正しいユーザー名とパスワードを入力してください"),
+        ("en", "Please enter a correct username and password"),
+    ],
+)
+def test_wrong_password_shows_a_clear_message_and_keeps_the_username(alice, language, message):
+    response = login(Client(), "alice", "wrong", language)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert message in body
+    assert 'value="alice"' in body
+
+
+def test_language_switch_changes_the_interface(as_alice):
+    response = as_alice.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
+    assert "Log out" in response.content.decode()
+    response = as_alice.post(reverse("set_language"), {"language": "ja", "next": "/"}, follow=True)
+    assert "ログアウト" in response.content.decode()
+
+
+def test_password_change_page_is_available(as_alice):
+    assert as_alice.get(reverse("password_change")).status_code == 200
+
+
+def test_password_reset_sends_a_mail_without_personal_details(alice, mailoutbox):
+    Client().post(reverse("password_reset"), {"email": alice.email})
+    assert len(mailoutbox) == 1
+    assert "/accounts/reset/" in mailoutbox[0].body
