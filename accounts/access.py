@@ -89,14 +89,18 @@ def primary_centre(user: User) -> Centre | None:
     return user.centres.order_by("id").first()
 
 
-def scoped[M: Model](queryset: QuerySet[M], user: User, *, centre_field: str = "centre") -> QuerySet[M]:
+def scoped[M: Model](
+    queryset: QuerySet[M], user: User, *, centre_field: str = "centre"
+) -> QuerySet[M]:
     """Restrict any centre-owned queryset to what the user may see."""
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
     return queryset.filter(**{f"{centre_field}__in": centre_ids(user)})
 
 
-def get_for_user[M: Model](queryset: QuerySet[M], user: User, pk: Any, *, centre_field: str = "centre") -> M:
+def get_for_user[M: Model](
+    queryset: QuerySet[M], user: User, pk: Any, *, centre_field: str = "centre"
+) -> M:
     try:
         return scoped(queryset, user, centre_field=centre_field).get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:

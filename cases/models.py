@@ -1,1 +1,583 @@
+from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Centre
+
+postal_code_validator = RegexValidator(
+    r"^\d{3}-?\d{4}$", _("郵便番号は 123-4567 の形式で入力してください。")
+)
+phone_validator = RegexValidator(
+    r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$",
+    _("電話番号は 03-1234-5678 や 090-1234-5678 の形式で入力してください。"),
+)
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("女性")
+    MALE = "male", _("男性")
+    OTHER = "other", _("その他")
+    UNANSWERED = "unanswered", _("回答なし・不明")
+
+
+class AgeBand(models.TextChoices):
+    UNDER_20 = "under20", _("20歳未満")
+    TWENTIES = "20s", _("20代")
+    THIRTIES = "30s", _("30代")
+    FORTIES = "40s", _("40代")
+    FIFTIES = "50s", _("50代")
+    SIXTIES_PLUS = "60plus", _("60代以上")
+    UNKNOWN = "unknown", _("不明")
+
+
+class FirstContactBy(models.TextChoices):
+    PERSON = "person", _("本人")
+    FAMILY = "family", _("家族")
+    SCHOOL = "school", _("学校")
+    MEDICAL = "medical", _("医療機関")
+    AGENCY = "agency", _("他機関")
+    OTHER = "other", _("その他")
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", _("軽度")
+    MODERATE = "moderate", _("中度")
+    SEVERE = "severe", _("重度")
+
+
+class SupportStage(models.TextChoices):
+    FAMILY = "family", _("家族支援")
+    INDIVIDUAL = "individual", _("個人支援")
+    GROUP = "group", _("集団・居場所")
+    PARTICIPATION = "participation", _("社会参加")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("対応中")
+    PAUSED = "paused", _("休止中")
+    CLOSED = "closed", _("終結")
+
+
+class ClosureReason(models.TextChoices):
+    GOAL_REACHED = "goal_reached", _("目標達成")
+    REFERRED_ON = "referred_on", _("他機関へつなぎ")
+    MOVED = "moved", _("転居")
+    CONTACT_LOST = "contact_lost", _("連絡途絶")
+    DECLINED = "declined", _("支援辞退")
+    DEATH = "death", _("死亡")
+
+
+class PersonAware(models.TextChoices):
+    YES = "yes", _("知っている")
+    NO = "no", _("知らない")
+    UNKNOWN = "unknown", _("不明")
+
+
+class SilenceStage(models.TextChoices):
+    OK = "ok", _("通常")
+    REMINDED = "reminded", _("リマインド済み")
+    ESCALATED = "escalated", _("エスカレーション済み")
+
+
+class Case(models.Model):
+    """The person supported (本人). Personal details may be unknown at intake: a family member
+    often calls before the person is ever met."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="cases")
+    number = models.PositiveIntegerField(_("ケース番号"), editable=False)
+
+    family_name = models.CharField(_("姓"), max_length=60, blank=True)
+    given_name = models.CharField(_("名"), max_length=60, blank=True)
+    family_name_kana = models.CharField(_("せい（ふりがな）"), max_length=60, blank=True)
+    given_name_kana = models.CharField(_("めい（ふりがな）"), max_length=60, blank=True)
+    # Normalised (hiragana, NFKC, no spaces) name + furigana, for partial search.
+    search_text = models.TextField(editable=False, default="")
+
+    birth_date = models.DateField(_("生年月日"), null=True, blank=True)
+    age_band = models.CharField(
+        _("年代"), max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN
+    )
+    gender = models.CharField(
+        _("性別"), max_length=12, choices=Gender.choices, default=Gender.UNANSWERED
+    )
+    postal_code = models.CharField(
+        _("郵便番号"), max_length=8, blank=True, validators=[postal_code_validator]
+    )
+    prefecture = models.CharField(_("都道府県"), max_length=10, blank=True)
+    municipality = models.CharField(_("市区町村"), max_length=60, blank=True)
+    address_line = models.CharField(_("番地・建物"), max_length=200, blank=True)
+    phone = models.CharField(_("電話番号"), max_length=15, blank=True, validators=[phone_validator])
+
+    first_contact_date = models.DateField(_("初回相談日"))
+    first_contact_by = models.CharField(
+        _("初回相談者"), max_length=10, choices=FirstContactBy.choices
+    )
+    withdrawal_since_year = models.PositiveSmallIntegerField(
+        _("ひきこもり開始（年）"), null=True, blank=True
+    )
+    withdrawal_since_month = models.PositiveSmallIntegerField(
+        _("ひきこもり開始（月）"), null=True, blank=True
+    )
+    severity = models.CharField(
+        _("状態の程度"), max_length=10, choices=Severity.choices, blank=True
+    )
+    support_stage = models.CharField(
+        _("支援段階"), max_length=15, choices=SupportStage.choices, default=SupportStage.FAMILY
+    )
+    status = models.CharField(
+        _("状態"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    paused_until = models.DateField(_("休止期限"), null=True, blank=True)
+    closure_reason = models.CharField(
+        _("終結理由"), max_length=15, choices=ClosureReason.choices, blank=True
+    )
+    closed_at = models.DateTimeField(_("終結日時"), null=True, blank=True)
+    # A re-withdrawal after closure reopens the case as a new episode; history is kept.
+    episode = models.PositiveSmallIntegerField(_("支援エピソード"), default=1)
+
+    risk_self_harm = models.BooleanField(_("自傷・自殺のおそれ"), default=False)
+    risk_violence = models.BooleanField(_("家庭内暴力"), default=False)
+    risk_8050 = models.BooleanField(_("8050世帯"), default=False)
+    risk_parent_ill = models.BooleanField(_("親の病気・要介護"), default=False)
+    person_aware = models.CharField(
+        _("本人は家族の相談を知っているか"),
+        max_length=10,
+        choices=PersonAware.choices,
+        default=PersonAware.UNKNOWN,
+    )
+    primary_counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="primary_cases",
+        verbose_name=_("担当者"),
+    )
+
+    # Follow-up cadence: None means "the centre's default".
+    followup_interval_days = models.PositiveSmallIntegerField(
+        _("フォローアップ間隔（日）"), null=True, blank=True
+    )
+    escalation_grace_days = models.PositiveSmallIntegerField(
+        _("エスカレーション猶予（日）"), null=True, blank=True
+    )
+    last_two_way_contact_at = models.DateTimeField(_("最終の双方向連絡"), null=True, blank=True)
+    # Start of the current silence episode: last two-way contact, (re)opening or pause end.
+    silence_clock_started_at = models.DateTimeField(default=timezone.now, editable=False)
+    next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    silence_stage = models.CharField(
+        max_length=10, choices=SilenceStage.choices, default=SilenceStage.OK, editable=False
+    )
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("ケース")
+        verbose_name_plural = _("ケース")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "number"], name="case_number_unique_per_centre"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CaseStatus.CLOSED) | ~Q(closure_reason=""),
+                name="closed_case_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CaseStatus.PAUSED) | Q(paused_until__isnull=False),
+                name="paused_case_has_expiry",
+            ),
+        ]
+        indexes = [
+            # The silence sweep: one indexed range scan over open cases that are due.
+            models.Index(
+                fields=["next_check_at"],
+                name="case_open_due",
+                condition=Q(status=CaseStatus.OPEN),
+            ),
+            models.Index(
+                fields=["paused_until"],
+                name="case_paused_expiry",
+                condition=Q(status=CaseStatus.PAUSED),
+            ),
+            models.Index(fields=["centre", "status", "-updated_at"], name="case_centre_list"),
+            GinIndex(fields=["search_text"], name="case_search_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_number
+
+    @property
+    def case_number(self) -> str:
+        return f"{self.centre.case_number_prefix}-{self.number:04d}"
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.family_name} {self.given_name}".strip()
+        return name or str(_("（氏名未確認）"))
+
+    @property
+    def display_kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}".strip()
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.birth_date is None:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    @property
+    def age(self) -> int | None:
+        return self.age_on(timezone.localdate())
+
+    @property
+    def effective_age_band(self) -> str:
+        age = self.age
+        if age is None:
+            return self.age_band
+        return age_band_for(age)
+
+    @property
+    def effective_followup_days(self) -> int:
+        return self.followup_interval_days or self.centre.followup_interval_days
+
+    @property
+    def effective_grace_days(self) -> int:
+        return self.escalation_grace_days or self.centre.escalation_grace_days
+
+    @property
+    def risk_flags(self) -> list[str]:
+        flags = [
+            (self.risk_self_harm, _("自傷・自殺のおそれ")),
+            (self.risk_violence, _("家庭内暴力")),
+            (self.risk_8050, _("8050世帯")),
+            (self.risk_parent_ill, _("親の病気・要介護")),
+        ]
+        return [str(label) for on, label in flags if on]
+
+    @property
+    def is_silent(self) -> bool:
+        return self.silence_stage != SilenceStage.OK
+
+    @property
+    def days_silent(self) -> int:
+        return (timezone.now() - self.silence_clock_started_at).days
+
+    def clean(self) -> None:
+        errors = {}
+        if self.status == CaseStatus.CLOSED and not self.closure_reason:
+            errors["closure_reason"] = _("終結理由を選んでください。")
+        if self.status == CaseStatus.PAUSED and not self.paused_until:
+            errors["paused_until"] = _("休止期限を入力してください。")
+        if self.withdrawal_since_month and not 1 <= self.withdrawal_since_month <= 12:
+            errors["withdrawal_since_month"] = _("月は1〜12で入力してください。")
+        if self.birth_date and self.birth_date > timezone.localdate():
+            errors["birth_date"] = _("生年月日が未来の日付になっています。")
+        if errors:
+            raise ValidationError(errors)
+
+
+def age_band_for(age: int) -> str:
+    if age < 20:
+        return AgeBand.UNDER_20
+    if age >= 60:
+        return AgeBand.SIXTIES_PLUS
+    return {2: AgeBand.TWENTIES, 3: AgeBand.THIRTIES, 4: AgeBand.FORTIES, 5: AgeBand.FIFTIES}[
+        age // 10
+    ]
+
+
+class CaseSensitiveInfo(models.Model):
+    """要配慮個人情報 (APPI): kept apart from the case so it never reaches lists, exports or
+    messages by accident, and only roles allowed to see it load it."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="sensitive")
+    conditions = models.TextField(_("併存する状態・診断"), blank=True)
+    medical_status = models.TextField(_("医療・服薬の状況"), blank=True)
+    disability_certificate = models.CharField(_("障害者手帳等"), max_length=100, blank=True)
+    collection_consent_recorded = models.BooleanField(_("取得の同意を得ている"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("要配慮個人情報")
+        verbose_name_plural = _("要配慮個人情報")
+
+    def __str__(self) -> str:
+        return f"sensitive#{self.case_id}"
+
+
+class CaseStatusChange(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
+    at = models.DateTimeField(default=timezone.now)
+    # Null when the system made the change (a pause that expired).
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=10, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=CaseStatus.choices)
+    closure_reason = models.CharField(max_length=15, choices=ClosureReason.choices, blank=True)
+    paused_until = models.DateField(null=True, blank=True)
+    episode = models.PositiveSmallIntegerField()
+    note = models.CharField(_("理由・メモ"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("状態の変更")
+        verbose_name_plural = _("状態の変更")
+
+    def __str__(self) -> str:
+        return f"{self.from_status}→{self.to_status}"
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("電話")
+    CENTRE_VISIT = "centre_visit", _("来所")
+    HOME_VISIT = "home_visit", _("訪問")
+    EMAIL = "email", _("メール")
+    SNS = "sns", _("SNS・チャット")
+    ACCOMPANIED = "accompanied", _("同行")
+    ONLINE = "online", _("オンライン")
+    LETTER = "letter", _("手紙")
+    IBASHO = "ibasho", _("居場所")
+    FAMILY_CLASS = "family_class", _("家族教室")
+
+
+class Counterpart(models.TextChoices):
+    PERSON = "person", _("本人")
+    FAMILY = "family", _("家族")
+    PERSON_AND_FAMILY = "both", _("本人と家族")
+    AGENCY = "agency", _("関係機関")
+    OTHER = "other", _("その他")
+
+
+class ContactSource(models.TextChoices):
+    MANUAL = "manual", _("相談記録")
+    INTAKE = "intake", _("受付")
+    HOME_VISIT = "home_visit", _("訪問記録")
+    IBASHO = "ibasho", _("居場所")
+    FAMILY_CLASS = "family_class", _("家族教室")
+
+
+class ContactEntry(models.Model):
+    """相談記録: the one timeline of contact with a case, whatever wrote it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    occurred_at = models.DateTimeField(_("日時"))
+    duration_minutes = models.PositiveSmallIntegerField(_("所要時間（分）"), default=0)
+    channel = models.CharField(_("方法"), max_length=15, choices=Channel.choices)
+    counterpart = models.CharField(_("相手"), max_length=10, choices=Counterpart.choices)
+    counterpart_detail = models.CharField(
+        _("相手の詳細"), max_length=60, blank=True, help_text=_("例: 母、保健所の担当者")
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("対応者"),
+    )
+    two_way = models.BooleanField(
+        _("双方向の連絡"),
+        default=True,
+        help_text=_(
+            "話ができた・返信があった場合。手紙を置いた、不在などの一方向の試みは外してください。"
+        ),
+    )
+    note = models.TextField(_("相談内容"), blank=True)
+    next_action = models.CharField(_("次の対応"), max_length=300, blank=True)
+    source = models.CharField(
+        max_length=15, choices=ContactSource.choices, default=ContactSource.MANUAL, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("相談記録")
+        verbose_name_plural = _("相談記録")
+        indexes = [models.Index(fields=["case", "-occurred_at"], name="contact_case_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__lte=24 * 60), name="contact_duration_sane"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class Assessment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assessments")
+    instrument = models.CharField(_("尺度"), max_length=20)
+    version = models.CharField(_("版"), max_length=20)
+    assessed_on = models.DateField(_("実施日"))
+    answers = models.JSONField(_("回答"))
+    total_score = models.IntegerField(_("合計点"))
+    subscale_scores = models.JSONField(_("下位尺度"), default=dict, blank=True)
+    above_cutoff = models.BooleanField(_("カットオフ以上"), null=True)
+    notes = models.TextField(_("メモ（ADL等）"), blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-created_at"]
+        verbose_name = _("アセスメント")
+        verbose_name_plural = _("アセスメント")
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.assessed_on}"
+
+
+class SupportPlan(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="plans")
+    goals = models.TextField(_("目標"))
+    warning_signs = models.TextField(_("再ひきこもりの兆し"), blank=True)
+    what_helps = models.TextField(_("助けになること"), blank=True)
+    who_to_call = models.TextField(_("連絡先・相談先"), blank=True)
+    review_on = models.DateField(_("見直し日"))
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("支援計画")
+        verbose_name_plural = _("支援計画")
+
+    def __str__(self) -> str:
+        return f"plan#{self.pk}"
+
+
+class Milestone(models.Model):
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="milestones")
+    description = models.CharField(_("小さな一歩"), max_length=200)
+    target_on = models.DateField(_("目安の日"), null=True, blank=True)
+    achieved_on = models.DateField(_("達成日"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["target_on", "id"]
+        verbose_name = _("マイルストーン")
+        verbose_name_plural = _("マイルストーン")
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class ConsentScope(models.TextChoices):
+    SHARE_WITH_AGENCY = "share_agency", _("関係機関への情報提供")
+    SENSITIVE_INFO = "sensitive_info", _("要配慮個人情報の取得")
+    CONTACT_FAMILY = "contact_family", _("家族への連絡")
+    HOME_VISIT = "home_visit", _("訪問")
+    OTHER = "other", _("その他")
+
+
+class Consent(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    scope = models.CharField(_("同意の内容"), max_length=20, choices=ConsentScope.choices)
+    detail = models.CharField(_("詳細"), max_length=200, blank=True)
+    given_by = models.CharField(_("同意した人"), max_length=60, help_text=_("例: 本人、母"))
+    given_on = models.DateField(_("同意日"))
+    withdrawn_on = models.DateField(_("撤回日"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-given_on"]
+        verbose_name = _("同意")
+        verbose_name_plural = _("同意")
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.given_on}"
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.given_on <= day and (self.withdrawn_on is None or self.withdrawn_on > day)
+
+
+class DestinationKind(models.TextChoices):
+    PUBLIC_HEALTH = "public_health", _("保健所")
+    MEDICAL = "medical", _("医療機関")
+    SAPOSTE = "saposte", _("地域若者サポートステーション")
+    SELF_RELIANCE = "self_reliance", _("自立相談支援機関")
+    WELFARE_OFFICE = "welfare_office", _("福祉事務所")
+    HELLO_WORK = "hello_work", _("ハローワーク")
+    SCHOOL = "school", _("学校")
+    ELDERLY_CARE = "elderly_care", _("地域包括支援センター")
+    MENTAL_HEALTH = "mental_health", _("精神保健福祉センター")
+    NPO = "npo", _("NPO・家族会")
+    OTHER = "other", _("その他")
+
+
+class ReferralOutcome(models.TextChoices):
+    PENDING = "pending", _("確認中")
+    ACCEPTED = "accepted", _("受け入れ")
+    DECLINED = "declined", _("辞退・不成立")
+
+
+class Referral(models.Model):
+    """つなぎ. Nothing is shared until consent (or the legal basis of a 支援会議) is on record."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    destination_kind = models.CharField(
+        _("つなぎ先の種類"), max_length=20, choices=DestinationKind.choices
+    )
+    destination_name = models.CharField(_("つなぎ先"), max_length=120)
+    referred_on = models.DateField(_("つなぎ日"))
+    consent = models.ForeignKey(
+        Consent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("同意"),
+    )
+    legal_basis = models.CharField(_("法的根拠（支援会議など）"), max_length=200, blank=True)
+    shared_information = models.TextField(_("提供した情報"), blank=True)
+    sent_at = models.DateTimeField(_("送付日時"), null=True, blank=True)
+    outcome = models.CharField(
+        _("結果"), max_length=10, choices=ReferralOutcome.choices, default=ReferralOutcome.PENDING
+    )
+    follow_up_on = models.DateField(_("フォローアップ日"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-referred_on"]
+        verbose_name = _("つなぎ")
+        verbose_name_plural = _("つなぎ")
+        constraints = [
+            # The rule also holds for writes that bypass the service.
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(consent__isnull=False) | ~Q(legal_basis=""),
+                name="referral_sent_only_with_consent_or_basis",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_destination_kind_display()} {self.referred_on}"
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None

@@ -1,2 +1,36 @@
+from django.urls import path
+
+from cases import views
+
 app_name = "cases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("intake/", views.case_intake, name="intake"),
+    path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/edit/", views.case_edit, name="edit"),
+    path("<int:pk>/sensitive/", views.sensitive_edit, name="sensitive_edit"),
+    path("<int:pk>/status/", views.case_status, name="status"),
+    path("<int:pk>/contacts/add/", views.contact_add, name="contact_add"),
+    path("<int:pk>/assessments/add/", views.assessment_add, name="assessment_add"),
+    path("<int:pk>/plan/", views.plan_edit, name="plan_edit"),
+    path("<int:pk>/plan/milestones/add/", views.milestone_add, name="milestone_add"),
+    path(
+        "<int:pk>/plan/milestones/<int:milestone_id>/achieve/",
+        views.milestone_achieve,
+        name="milestone_achieve",
+    ),
+    path("<int:pk>/consents/add/", views.consent_add, name="consent_add"),
+    path(
+        "<int:pk>/consents/<int:consent_id>/withdraw/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("<int:pk>/referrals/add/", views.referral_add, name="referral_add"),
+    path("<int:pk>/referrals/<int:referral_id>/send/", views.referral_send, name="referral_send"),
+    path(
+        "<int:pk>/referrals/<int:referral_id>/outcome/",
+        views.referral_outcome,
+        name="referral_outcome",
+    ),
+    path("<int:pk>/audit/", views.case_audit, name="audit"),
+]

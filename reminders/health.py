@@ -42,10 +42,23 @@ def check_celery(*, redis_ok: bool) -> dict[str, Any]:
     return {"ok": bool(replies), "workers": len(replies)}
 
 
+def check_sweep() -> dict[str, Any]:
+    from reminders.models import SweepHeartbeat
+    from reminders.services import SILENCE_HEARTBEAT, sweep_is_stale
+
+    try:
+        heartbeat = SweepHeartbeat.objects.filter(name=SILENCE_HEARTBEAT).first()
+        last = heartbeat.last_completed_at if heartbeat else None
+        return {"ok": not sweep_is_stale(), "last_completed_at": last.isoformat() if last else None}
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
 def health_report() -> dict[str, dict[str, Any]]:
     redis_state = check_redis()
     return {
         "database": check_database(),
         "redis": redis_state,
         "celery": check_celery(redis_ok=redis_state["ok"]),
+        "silence_sweep": check_sweep(),
     }

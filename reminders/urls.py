@@ -1,2 +1,10 @@
+from django.urls import path
+
+from reminders import views
+
 app_name = "reminders"
-urlpatterns: list = []
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/done/", views.mark_done, name="mark_done"),
+    path("escalations/", views.escalations, name="escalations"),
+]

@@ -1,8 +1,18 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
+from accounts.access import permission_required
+from reminders import selectors, services
 from reminders.health import health_report
+from reminders.messages import render as render_message
+
+PAGE_SIZE = 30
 
 
 @login_not_required
@@ -14,3 +24,37 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "failing", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+def inbox(request: HttpRequest) -> HttpResponse:
+    show_done = request.GET.get("done") == "1"
+    page = Paginator(selectors.inbox(request.user, show_done=show_done), PAGE_SIZE).get_page(  # type: ignore[arg-type]
+        request.GET.get("page")
+    )
+    language = request.LANGUAGE_CODE  # type: ignore[attr-defined]
+    items = [(n, render_message(n.kind, n.context, language)) for n in page]
+    response = render(
+        request,
+        "reminders/inbox.html",
+        {"page": page, "items": items, "show_done": show_done, "query": f"done={int(show_done)}"},
+    )
+    services.inbox_mark_read(user=request.user)  # type: ignore[arg-type]
+    return response
+
+
+@require_POST
+def mark_done(request: HttpRequest, pk: int) -> HttpResponse:
+    # Scoped to the recipient: nobody can touch another user's inbox.
+    notification = get_object_or_404(request.user.notifications.all(), pk=pk)  # type: ignore[union-attr]
+    services.notification_mark_done(notification=notification)
+    messages.success(request, _("対応済みにしました。"))
+    return redirect("reminders:inbox")
+
+
+@permission_required("escalations.view")
+def escalations(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.escalated_cases(request.user), PAGE_SIZE).get_page(  # type: ignore[arg-type]
+        request.GET.get("page")
+    )
+    failed = selectors.failed_notifications(request.user)[:50]  # type: ignore[arg-type]
+    return render(request, "reminders/escalations.html", {"page": page, "failed": failed})

@@ -1,13 +1,18 @@
+import datetime as dt
+
 import pytest
+import time_machine
 from django.test import Client, override_settings
 
+from reminders.services import sweep_silence
 from tests.celery_worker import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.worker
-def test_healthz_is_200_when_database_redis_and_a_worker_answer():
+def test_healthz_is_200_when_database_redis_a_worker_and_the_sweep_are_fine():
+    sweep_silence()
     with Worker():
         response = Client().get("/healthz")
     body = response.json()
@@ -15,9 +20,11 @@ def test_healthz_is_200_when_database_redis_and_a_worker_answer():
     assert body["checks"]["database"]["ok"]
     assert body["checks"]["redis"]["ok"]
     assert body["checks"]["celery"]["workers"] >= 1
+    assert body["checks"]["silence_sweep"]["ok"]
 
 
 def test_healthz_is_503_when_redis_is_unreachable(unused_tcp_port):
+    sweep_silence()
     closed = f"redis://127.0.0.1:{unused_tcp_port}/0"
     with override_settings(CELERY_BROKER_URL=closed):
         response = Client().get("/healthz")
@@ -26,3 +33,14 @@ def test_healthz_is_503_when_redis_is_unreachable(unused_tcp_port):
     assert body["checks"]["redis"]["ok"] is False
     assert body["checks"]["celery"]["ok"] is False
     assert body["checks"]["database"]["ok"] is True
+
+
+def test_healthz_reports_a_sweep_older_than_15_minutes_as_failing():
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)):
+        sweep_silence()
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 14, tzinfo=dt.UTC)):
+        assert Client().get("/healthz").json()["checks"]["silence_sweep"]["ok"] is True
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 16, tzinfo=dt.UTC)):
+        response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["silence_sweep"]["ok"] is False

@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "reminders.context_processors.reminders",
             ],
             "builtins": ["accounts.templatetags.tsunagu"],
         },

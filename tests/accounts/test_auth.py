@@ -44,6 +44,29 @@ def test_wrong_password_shows_a_clear_message_and_keeps_the_username(alice, lang
     assert 'value="alice"' in body
 
 
+@pytest.mark.parametrize(
+    ("role", "expected_link"),
+    [
+        (Role.STAFF, "cases:intake"),
+        (Role.COUNSELLOR, "cases:list"),
+        (Role.MANAGER, "reminders:escalations"),
+    ],
+)
+def test_each_role_lands_on_its_home_page_with_its_links(centre_a, role, expected_link):
+    user = UserFactory(role=role, centre=centre_a)
+    response = login(Client(), user.username, PASSWORD)
+    body = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert centre_a.name in body
+    assert str(Role(role).label) in body
+    assert reverse(expected_link) in body
+
+
+def test_staff_home_has_no_manager_links(bob):
+    response = login(Client(), "bob", PASSWORD)
+    assert reverse("reminders:escalations") not in response.content.decode()
+
+
 def test_language_switch_changes_the_interface(as_alice):
     response = as_alice.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
     assert "Log out" in response.content.decode()

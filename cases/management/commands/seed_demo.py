@@ -65,4 +65,9 @@ class Command(BaseCommand):
         )
 
     def seed_cases(self, centres: dict[str, Centre]) -> None:
-        """Extended by the cases demo data."""
+        from cases.demo import seed_demo_cases
+
+        for key, centre in centres.items():
+            created = seed_demo_cases(centre=centre, seed=ord(key))
+            if created:
+                self.stdout.write(f"{centre.name}: {created} demo cases")

@@ -1,0 +1,305 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Centre, Role, User
+from cases import instruments
+from cases.models import (
+    Case,
+    CaseSensitiveInfo,
+    CaseStatus,
+    ClosureReason,
+    Consent,
+    ConsentScope,
+    ContactEntry,
+    Milestone,
+    Referral,
+    ReferralOutcome,
+    SupportPlan,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def counsellors_of(centre: Centre) -> QuerySet[User]:
+    return (
+        User.objects.filter(centres=centre, is_active=True)
+        .filter(Q(role=Role.COUNSELLOR) | Q(role=Role.MANAGER))
+        .order_by("display_name")
+    )
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the version the user started from, for optimistic locking."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+
+CASE_PERSON_FIELDS = [
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "birth_date",
+    "age_band",
+    "gender",
+    "postal_code",
+    "prefecture",
+    "municipality",
+    "address_line",
+    "phone",
+]
+CASE_SUPPORT_FIELDS = [
+    "first_contact_date",
+    "first_contact_by",
+    "withdrawal_since_year",
+    "withdrawal_since_month",
+    "severity",
+    "support_stage",
+    "person_aware",
+    "primary_counsellor",
+    "risk_self_harm",
+    "risk_violence",
+    "risk_8050",
+    "risk_parent_ill",
+    "followup_interval_days",
+    "escalation_grace_days",
+]
+
+
+class CaseFormMixin:
+    def setup_case_fields(self, centre: Centre) -> None:
+        fields = self.fields  # type: ignore[attr-defined]
+        if "primary_counsellor" in fields:
+            fields["primary_counsellor"].queryset = counsellors_of(centre)
+        for name in ("followup_interval_days", "escalation_grace_days"):
+            if name in fields:
+                default = getattr(centre, name)
+                fields[name].help_text = _("空欄ならセンターの既定値（%(days)s日）") % {
+                    "days": default
+                }
+        if "withdrawal_since_year" in fields:
+            fields["withdrawal_since_year"].widget.attrs.update(
+                {"min": 1950, "max": timezone.localdate().year}
+            )
+
+
+class CaseForm(CaseFormMixin, VersionedForm):
+    class Meta:
+        model = Case
+        fields = CASE_PERSON_FIELDS + CASE_SUPPORT_FIELDS
+        widgets = {"birth_date": DATE, "first_contact_date": DATE}
+
+    def __init__(self, *args: Any, centre: Centre, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_case_fields(centre)
+
+
+class IntakeCaseForm(CaseFormMixin, forms.ModelForm):
+    """What a first phone call usually gives: often not even the person's name."""
+
+    class Meta:
+        model = Case
+        fields = [
+            "family_name",
+            "given_name",
+            "family_name_kana",
+            "given_name_kana",
+            "age_band",
+            "gender",
+            "first_contact_by",
+            "withdrawal_since_year",
+            "person_aware",
+            "primary_counsellor",
+            "risk_self_harm",
+            "risk_violence",
+            "risk_8050",
+            "risk_parent_ill",
+            "phone",
+            "municipality",
+        ]
+
+    def __init__(self, *args: Any, centre: Centre, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_case_fields(centre)
+        self.fields["first_contact_by"].initial = "family"
+
+
+class SensitiveInfoForm(forms.ModelForm):
+    class Meta:
+        model = CaseSensitiveInfo
+        fields = [
+            "conditions",
+            "medical_status",
+            "disability_certificate",
+            "collection_consent_recorded",
+        ]
+        widgets = {
+            "conditions": forms.Textarea(attrs={"rows": 3}),
+            "medical_status": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = ContactEntry
+        fields = [
+            "occurred_at",
+            "duration_minutes",
+            "channel",
+            "counterpart",
+            "counterpart_detail",
+            "two_way",
+            "note",
+            "next_action",
+        ]
+        widgets = {"occurred_at": DATETIME, "note": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault(
+                "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
+        self.fields["duration_minutes"].widget.attrs.update({"min": 0, "max": 1440, "step": 5})
+
+    def clean_occurred_at(self) -> dt.datetime:
+        value = self.cleaned_data["occurred_at"]
+        if value > timezone.now() + dt.timedelta(minutes=5):
+            raise forms.ValidationError(_("未来の日時の相談は記録できません。"))
+        return value
+
+
+class StatusForm(forms.Form):
+    ACTIONS = [
+        (CaseStatus.CLOSED, _("終結する")),
+        (CaseStatus.PAUSED, _("休止する")),
+        (CaseStatus.OPEN, _("再開する（再ひきこもりは新しいエピソード）")),
+    ]
+    to_status = forms.ChoiceField(label=_("操作"), choices=ACTIONS)
+    closure_reason = forms.ChoiceField(
+        label=_("終結理由"), choices=[("", "---------"), *ClosureReason.choices], required=False
+    )
+    paused_until = forms.DateField(label=_("休止期限"), required=False, widget=DATE)
+    note = forms.CharField(label=_("理由・メモ"), required=False, max_length=300)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("to_status") == CaseStatus.CLOSED and not data.get("closure_reason"):
+            self.add_error("closure_reason", _("終結理由を選んでください。"))
+        if data.get("to_status") == CaseStatus.PAUSED and not data.get("paused_until"):
+            self.add_error("paused_until", _("休止期限を入力してください。"))
+        return data
+
+
+class AssessmentForm(forms.Form):
+    """One number field per item of the chosen instrument; scored on save."""
+
+    assessed_on = forms.DateField(label=_("実施日"), widget=DATE)
+    notes = forms.CharField(
+        label=_("メモ（ADL等）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, instrument: instruments.Instrument, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        self.initial.setdefault("assessed_on", timezone.localdate())
+        labels = instrument.item_labels
+        for number in range(1, instrument.item_count + 1):
+            label = _("項目%(n)s") % {"n": number}
+            if labels and len(labels) >= number:
+                label = f"{number}. {labels[number - 1]}"
+            # Range is checked by the scoring function so every bad item is reported together.
+            self.fields[f"item_{number}"] = forms.CharField(
+                label=label,
+                required=False,
+                widget=forms.NumberInput(
+                    attrs={"min": instrument.min_answer, "max": instrument.max_answer}
+                ),
+            )
+
+    def answers(self) -> list[str]:
+        return [
+            (self.cleaned_data.get(f"item_{n}") or "").strip()
+            for n in range(1, self.instrument.item_count + 1)
+        ]
+
+
+class PlanForm(VersionedForm):
+    class Meta:
+        model = SupportPlan
+        fields = ["goals", "warning_signs", "what_helps", "who_to_call", "review_on"]
+        widgets = {
+            "review_on": DATE,
+            **{
+                name: forms.Textarea(attrs={"rows": 3})
+                for name in ["goals", "warning_signs", "what_helps", "who_to_call"]
+            },
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["version"].required = False
+
+
+class MilestoneForm(forms.ModelForm):
+    class Meta:
+        model = Milestone
+        fields = ["description", "target_on"]
+        widgets = {"target_on": DATE}
+
+
+class ConsentForm(forms.ModelForm):
+    class Meta:
+        model = Consent
+        fields = ["scope", "detail", "given_by", "given_on"]
+        widgets = {"given_on": DATE}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("given_on", timezone.localdate())
+        self.initial.setdefault("scope", ConsentScope.SHARE_WITH_AGENCY)
+
+
+class ReferralForm(forms.ModelForm):
+    class Meta:
+        model = Referral
+        fields = [
+            "destination_kind",
+            "destination_name",
+            "referred_on",
+            "consent",
+            "legal_basis",
+            "shared_information",
+            "follow_up_on",
+        ]
+        widgets = {
+            "referred_on": DATE,
+            "follow_up_on": DATE,
+            "shared_information": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("referred_on", timezone.localdate())
+        self.fields["consent"].queryset = case.consents.filter(
+            scope=ConsentScope.SHARE_WITH_AGENCY, withdrawn_on__isnull=True
+        )
+
+
+class ReferralOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("結果"), choices=ReferralOutcome.choices)
+    follow_up_on = forms.DateField(label=_("フォローアップ日"), required=False, widget=DATE)

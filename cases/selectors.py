@@ -1,0 +1,99 @@
+"""Reads for the case pages. Each function runs a fixed number of queries, however many
+records a case has."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts import access
+from accounts.models import AuditAction, AuditEvent, User
+from cases import instruments
+from cases.models import Assessment, Case, Milestone, SupportPlan
+
+TIMELINE_LIMIT = 300
+
+
+def case_list_queryset(user: User) -> QuerySet[Case]:
+    # Sensitive fields live in another table and are never joined here.
+    return (
+        access.scoped(Case.objects.all(), user)
+        .select_related("centre", "primary_counsellor")
+        .order_by("-updated_at")
+    )
+
+
+def case_detail_queryset() -> QuerySet[Case]:
+    return Case.objects.select_related("centre", "primary_counsellor", "created_by")
+
+
+@dataclass
+class TimelineItem:
+    kind: str  # contact | status | assessment | milestone | referral
+    at: dt.datetime
+    obj: Any
+
+
+def _as_datetime(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
+
+
+def case_timeline(case: Case) -> list[TimelineItem]:
+    """Contacts, status changes, assessments, milestones reached and referrals, newest first."""
+    items: list[TimelineItem] = []
+    for contact in case.contacts.select_related("staff")[:TIMELINE_LIMIT]:
+        items.append(TimelineItem("contact", contact.occurred_at, contact))
+    for change in case.status_changes.select_related("by")[:TIMELINE_LIMIT]:
+        items.append(TimelineItem("status", change.at, change))
+    for assessment in case.assessments.all()[:TIMELINE_LIMIT]:
+        items.append(TimelineItem("assessment", _as_datetime(assessment.assessed_on), assessment))
+    milestones = Milestone.objects.filter(plan__case=case, achieved_on__isnull=False)
+    for milestone in milestones[:TIMELINE_LIMIT]:
+        assert milestone.achieved_on is not None
+        items.append(TimelineItem("milestone", _as_datetime(milestone.achieved_on), milestone))
+    for referral in case.referrals.select_related("consent")[:TIMELINE_LIMIT]:
+        items.append(TimelineItem("referral", _as_datetime(referral.referred_on), referral))
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items
+
+
+def current_plan(case: Case) -> SupportPlan | None:
+    return (
+        case.plans.prefetch_related(Prefetch("milestones", queryset=Milestone.objects.all()))
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def assessment_trend(assessments: list[Assessment]) -> list[dict[str, Any]]:
+    """Chart.js-ready series: one line per instrument version, oldest first."""
+    series: dict[tuple[str, str], dict[str, Any]] = {}
+    for assessment in sorted(assessments, key=lambda a: a.assessed_on):
+        key = (assessment.instrument, assessment.version)
+        if key not in series:
+            instrument = instruments.INSTRUMENTS.get(key)
+            series[key] = {
+                "label": str(instrument.label) if instrument else assessment.instrument,
+                "cutoff": instrument.cutoff if instrument else None,
+                "points": [],
+            }
+        series[key]["points"].append(
+            {"x": assessment.assessed_on.isoformat(), "y": assessment.total_score}
+        )
+    return list(series.values())
+
+
+def case_viewers(case: Case, *, limit: int = 200) -> QuerySet[AuditEvent]:
+    return (
+        AuditEvent.objects.filter(case_id=case.pk, action=AuditAction.VIEW)
+        .select_related("user")
+        .order_by("-at")[:limit]
+    )
+
+
+def case_audit_trail(case: Case, *, limit: int = 200) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(case_id=case.pk).select_related("user").order_by("-at")[:limit]

@@ -1,0 +1,449 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import access
+from accounts.access import permission_required
+from cases import forms as case_forms
+from cases import instruments, selectors, services
+from cases.filters import CaseFilter
+from cases.models import Case, CaseSensitiveInfo, Milestone
+
+PAGE_SIZE = 25
+
+
+def _case(request: HttpRequest, pk: int) -> Case:
+    return access.get_case_for_user(request.user, pk, selectors.case_detail_queryset())  # type: ignore[arg-type]
+
+
+def _apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _form_page(
+    request: HttpRequest,
+    *,
+    case: Case,
+    form: forms.BaseForm,
+    save: Callable[[], Any],
+    title: str,
+    success: str,
+    template: str = "cases/form_page.html",
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """GET shows the form; a valid POST calls `save` (a service) and returns to the case.
+    Errors, including a stale edit, re-render the form with everything the user typed."""
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            save()
+        except services.StaleEdit:
+            form.add_error(
+                None,
+                _(
+                    "この記録は、あなたが編集を始めた後に他の人が更新しました。入力内容は残してあります。"
+                    "最新の内容を別のタブで確認してから、もう一度保存してください。"
+                ),
+            )
+            status = 409
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, success)
+            return redirect("cases:detail", pk=case.pk)
+    context = {"case": case, "form": form, "title": title, **(extra or {})}
+    return render(request, template, context, status=status)
+
+
+# --- list, intake, case page -------------------------------------------------------------
+
+
+@permission_required("case.view")
+def case_list(request: HttpRequest) -> HttpResponse:
+    queryset = selectors.case_list_queryset(request.user)  # type: ignore[arg-type]
+    case_filter = CaseFilter(
+        request.GET,
+        queryset=queryset,
+        centre=access.primary_centre(request.user),  # type: ignore[arg-type]
+    )
+    page = Paginator(case_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/list.html",
+        {"filter": case_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@permission_required("case.create")
+def case_intake(request: HttpRequest) -> HttpResponse:
+    centre = access.primary_centre(request.user)  # type: ignore[arg-type]
+    if centre is None:
+        raise Http404
+    data = request.POST if request.method == "POST" else None
+    case_form = case_forms.IntakeCaseForm(data, centre=centre, prefix="case")
+    contact_form = case_forms.ContactForm(data, prefix="contact")
+    if data is not None and case_form.is_valid() and contact_form.is_valid():
+        try:
+            case = services.case_intake(
+                centre=centre,
+                by=request.user,  # type: ignore[arg-type]
+                case_fields=case_form.cleaned_data,
+                contact_fields=contact_form.cleaned_data,
+                request=request,
+            )
+        except ValidationError as error:
+            _apply_errors(case_form, error)
+        else:
+            messages.success(
+                request, _("%(number)s を登録しました。") % {"number": case.case_number}
+            )
+            return redirect("cases:detail", pk=case.pk)
+    return render(
+        request, "cases/intake.html", {"case_form": case_form, "contact_form": contact_form}
+    )
+
+
+@permission_required("case.view")
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    user = request.user
+    services.case_view_record(case=case, by=user, request=request)  # type: ignore[arg-type]
+    timeline = selectors.case_timeline(case)
+    assessments = [item.obj for item in timeline if item.kind == "assessment"]
+    context: dict[str, Any] = {
+        "case": case,
+        "timeline": timeline,
+        "plan": selectors.current_plan(case),
+        "consents": list(case.consents.all()),
+        "referrals": [item.obj for item in timeline if item.kind == "referral"],
+        "assessments": assessments,
+        "trend": selectors.assessment_trend(assessments),
+        "contact_form": case_forms.ContactForm(),
+        "status_form": case_forms.StatusForm(),
+        "instrument_choices": instruments.instrument_choices(),
+    }
+    if access.can(user, "case.view_sensitive"):
+        context["sensitive"] = CaseSensitiveInfo.objects.filter(case=case).first()
+    if access.can(user, "audit.view"):
+        context["viewers"] = selectors.case_viewers(case)
+    return render(request, "cases/detail.html", context)
+
+
+@permission_required("contact.add")
+@require_POST
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Quick-add from the case page (htmx) or a plain form post without JavaScript."""
+    case = _case(request, pk)
+    form = case_forms.ContactForm(request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            services.contact_record(
+                case=case,
+                by=request.user,
+                fields=form.cleaned_data,
+                request=request,  # type: ignore[arg-type]
+            )
+            saved = True
+        except ValidationError as error:
+            _apply_errors(form, error)
+    if not request.htmx:  # type: ignore[attr-defined]
+        if saved:
+            messages.success(request, _("相談記録を追加しました。"))
+            return redirect("cases:detail", pk=case.pk)
+        return render(
+            request,
+            "cases/form_page.html",
+            {"case": case, "form": form, "title": _("相談記録の追加")},
+        )
+    context = {
+        "case": case,
+        "contact_form": case_forms.ContactForm() if saved else form,
+        "saved": saved,
+        "timeline": selectors.case_timeline(case) if saved else None,
+    }
+    return render(request, "cases/_contact_panel.html", context)
+
+
+# --- editing ----------------------------------------------------------------------------
+
+
+def _changes(form: forms.ModelForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
+
+
+@permission_required("case.edit")
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    form = case_forms.CaseForm(request.POST or None, instance=case, centre=case.centre)
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("基本情報の編集"),
+        success=_("保存しました。"),
+        save=lambda: services.case_update(
+            case=case,
+            by=request.user,
+            changes=_changes(form),  # type: ignore[arg-type]
+            expected_version=form.cleaned_data["version"],
+            request=request,
+        ),
+    )
+
+
+@permission_required("case.view_sensitive")
+def sensitive_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    info, _created = CaseSensitiveInfo.objects.get_or_create(case=case)
+    form = case_forms.SensitiveInfoForm(request.POST or None, instance=info)
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("要配慮個人情報の編集"),
+        success=_("保存しました。"),
+        save=lambda: services.case_sensitive_update(
+            case=case,
+            by=request.user,
+            changes=form.cleaned_data,
+            request=request,  # type: ignore[arg-type]
+        ),
+    )
+
+
+@permission_required("case.change_status")
+def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    form = case_forms.StatusForm(request.POST or None)
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("状態の変更"),
+        success=_("状態を変更しました。"),
+        save=lambda: services.case_change_status(
+            case=case,
+            by=request.user,
+            request=request,  # type: ignore[arg-type]
+            **form.cleaned_data,
+        ),
+    )
+
+
+# --- assessments, plans -----------------------------------------------------------------
+
+
+@permission_required("assessment.add")
+def assessment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    code, _sep, version = request.GET.get("instrument", "").partition(":")
+    instrument = instruments.INSTRUMENTS.get((code, version))
+    if instrument is None:
+        return render(
+            request,
+            "cases/assessment_choose.html",
+            {"case": case, "choices": instruments.instrument_choices()},
+        )
+    form = case_forms.AssessmentForm(request.POST or None, instrument=instrument)
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=str(instrument.label),
+        success=_("アセスメントを保存しました。"),
+        template="cases/assessment_form.html",
+        extra={"instrument": instrument},
+        save=lambda: services.assessment_record(
+            case=case,
+            by=request.user,
+            instrument=instrument,
+            answers=form.answers(),  # type: ignore[arg-type]
+            assessed_on=form.cleaned_data["assessed_on"],
+            notes=form.cleaned_data["notes"],
+            request=request,
+        ),
+    )
+
+
+@permission_required("plan.edit")
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    plan = None if request.GET.get("new") else selectors.current_plan(case)
+    form = case_forms.PlanForm(request.POST or None, instance=plan)
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("支援計画"),
+        success=_("支援計画を保存しました。"),
+        save=lambda: services.plan_save(
+            case=case,
+            by=request.user,
+            plan=plan,
+            request=request,  # type: ignore[arg-type]
+            fields={k: v for k, v in form.cleaned_data.items() if k != "version"},
+            expected_version=form.cleaned_data.get("version"),
+        ),
+    )
+
+
+@permission_required("plan.edit")
+def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    plan = selectors.current_plan(case)
+    if plan is None:
+        messages.info(request, _("先に支援計画を作成してください。"))
+        return redirect("cases:plan_edit", pk=case.pk)
+    form = case_forms.MilestoneForm(request.POST or None)
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("小さな一歩を追加"),
+        success=_("追加しました。"),
+        save=lambda: services.milestone_add(
+            plan=plan,
+            by=request.user,  # type: ignore[arg-type]
+            fields=form.cleaned_data,
+            request=request,
+        ),
+    )
+
+
+@permission_required("plan.edit")
+@require_POST
+def milestone_achieve(request: HttpRequest, pk: int, milestone_id: int) -> HttpResponse:
+    case = _case(request, pk)
+    milestone = get_object_or_404(
+        Milestone.objects.filter(plan__case=case),
+        pk=milestone_id,
+    )
+    services.milestone_achieve(
+        milestone=milestone,
+        by=request.user,
+        on=timezone.localdate(),  # type: ignore[arg-type]
+        request=request,
+    )
+    messages.success(request, _("おめでとうございます。小さな一歩を記録しました。"))
+    return redirect("cases:detail", pk=case.pk)
+
+
+# --- consent and referrals ---------------------------------------------------------------
+
+
+@permission_required("consent.edit")
+def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    form = case_forms.ConsentForm(request.POST or None)
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("同意の記録"),
+        success=_("同意を記録しました。"),
+        save=lambda: services.consent_record(
+            case=case,
+            by=request.user,  # type: ignore[arg-type]
+            fields=form.cleaned_data,
+            request=request,
+        ),
+    )
+
+
+@permission_required("consent.edit")
+@require_POST
+def consent_withdraw(request: HttpRequest, pk: int, consent_id: int) -> HttpResponse:
+    case = _case(request, pk)
+    consent = get_object_or_404(case.consents, pk=consent_id)
+    try:
+        services.consent_withdraw(
+            consent=consent,
+            by=request.user,
+            on=timezone.localdate(),  # type: ignore[arg-type]
+            request=request,
+        )
+        messages.success(request, _("同意の撤回を記録しました。"))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("cases:detail", pk=case.pk)
+
+
+@permission_required("referral.edit")
+def referral_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    form = case_forms.ReferralForm(request.POST or None, case=case)
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("つなぎの記録"),
+        success=_("つなぎを記録しました。"),
+        save=lambda: services.referral_create(
+            case=case,
+            by=request.user,  # type: ignore[arg-type]
+            fields=form.cleaned_data,
+            request=request,
+        ),
+    )
+
+
+@permission_required("referral.edit")
+@require_POST
+def referral_send(request: HttpRequest, pk: int, referral_id: int) -> HttpResponse:
+    case = _case(request, pk)
+    referral = get_object_or_404(case.referrals.select_related("consent"), pk=referral_id)
+    try:
+        services.referral_mark_sent(referral=referral, by=request.user, request=request)  # type: ignore[arg-type]
+        messages.success(request, _("送付済みにしました。"))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("cases:detail", pk=case.pk)
+
+
+@permission_required("referral.edit")
+def referral_outcome(request: HttpRequest, pk: int, referral_id: int) -> HttpResponse:
+    case = _case(request, pk)
+    referral = get_object_or_404(case.referrals, pk=referral_id)
+    form = case_forms.ReferralOutcomeForm(
+        request.POST or None,
+        initial={"outcome": referral.outcome, "follow_up_on": referral.follow_up_on},
+    )
+    return _form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("つなぎの結果"),
+        success=_("保存しました。"),
+        save=lambda: services.referral_record_outcome(
+            referral=referral,
+            by=request.user,  # type: ignore[arg-type]
+            request=request,
+            **form.cleaned_data,
+        ),
+    )
+
+
+@permission_required("audit.view")
+def case_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    return render(
+        request, "cases/audit.html", {"case": case, "events": selectors.case_audit_trail(case)}
+    )

@@ -1,0 +1,68 @@
+"""Outbound texts. Each kind declares the only context keys it may carry; none of them can
+hold a name, a note or a diagnosis, so a message can't leak one even by mistake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+@dataclass(frozen=True)
+class MessageKind:
+    template: str
+    allowed_keys: frozenset[str]
+
+
+_CASE_KEYS = frozenset({"case_id", "case_number", "days"})
+KINDS: dict[str, MessageKind] = {
+    "silence_reminded": MessageKind("reminders/messages/silence_reminded.txt", _CASE_KEYS),
+    "silence_escalated": MessageKind("reminders/messages/silence_escalated.txt", _CASE_KEYS),
+    "weekly_digest": MessageKind(
+        "reminders/messages/weekly_digest.txt",
+        frozenset({"silent", "escalated", "pausing_soon", "scope", "week"}),
+    ),
+    # Hooks for visits and the ibasho (outreach): referenced by case number and ids only.
+    "visit_announcement_due": MessageKind(
+        "reminders/messages/visit_announcement_due.txt",
+        frozenset({"case_id", "case_number", "visit_id", "visit_date"}),
+    ),
+    "visit_briefing_unacknowledged": MessageKind(
+        "reminders/messages/visit_briefing_unacknowledged.txt",
+        frozenset({"case_id", "case_number", "visit_id", "visit_date"}),
+    ),
+    "visit_checkout_overdue": MessageKind(
+        "reminders/messages/visit_checkout_overdue.txt",
+        frozenset({"case_id", "case_number", "visit_id", "minutes_overdue"}),
+    ),
+}
+
+
+class UnsafeContext(ValueError):
+    """A notification context carried a key its kind does not allow."""
+
+
+def check_context(kind: str, context: dict[str, Any]) -> None:
+    if kind not in KINDS:
+        raise UnsafeContext(f"unknown notification kind {kind!r}")
+    extra = set(context) - KINDS[kind].allowed_keys
+    if extra:
+        raise UnsafeContext(f"{kind} may not carry {sorted(extra)}")
+
+
+def case_url(case_id: int | None) -> str:
+    return f"{settings.SITE_URL}/cases/{case_id}/" if case_id else f"{settings.SITE_URL}/"
+
+
+def render(kind: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+    """(subject, body) in the given language. The first line of the template is the subject."""
+    with translation.override(language):
+        text = render_to_string(
+            KINDS[kind].template,
+            {**context, "url": case_url(context.get("case_id")), "site": settings.SITE_URL},
+        )
+    subject, _sep, body = text.strip().partition("\n")
+    return subject.strip(), body.strip() + "\n"

@@ -1,0 +1,380 @@
+"""Follow-up reminders: the silence sweep, the outbox and its delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from accounts.models import Centre, Role, User
+from cases.models import Case, CaseStatus, SilenceStage
+from cases.services import cases_resume_expired_pauses
+from reminders import messages
+from reminders.models import Notification, NotificationChannel, SweepHeartbeat
+
+logger = logging.getLogger(__name__)
+
+SILENCE_HEARTBEAT = "silence"
+
+
+# --- the sweep ---------------------------------------------------------------------------
+
+# One statement per batch: lock due open cases (skipping rows another sweep or a contact holds),
+# advance their stage only if it is still what this statement read, insert one alert per
+# case, stage and silence episode, and queue its notifications. A lost race does nothing.
+_SWEEP_BATCH_SQL = """
+WITH due AS (
+    SELECT c.id
+      FROM cases_case c
+     WHERE c.status = 'open' AND c.next_check_at <= %(now)s
+     ORDER BY c.next_check_at
+     LIMIT %(batch)s
+       FOR UPDATE OF c SKIP LOCKED
+), advanced AS (
+    UPDATE cases_case c
+       SET silence_stage = CASE c.silence_stage WHEN 'ok' THEN 'reminded' ELSE 'escalated' END,
+           next_check_at = CASE c.silence_stage
+               WHEN 'ok' THEN GREATEST(
+                   c.silence_clock_started_at + make_interval(days =>
+                       COALESCE(c.followup_interval_days, ce.followup_interval_days)
+                       + COALESCE(c.escalation_grace_days, ce.escalation_grace_days)),
+                   -- a late sweep still gives the counsellor the whole grace period
+                   %(now)s::timestamptz + make_interval(days =>
+                       COALESCE(c.escalation_grace_days, ce.escalation_grace_days)))
+               ELSE NULL END
+      FROM due, accounts_centre ce
+     WHERE c.id = due.id AND ce.id = c.centre_id
+       AND c.status = 'open' AND c.silence_stage IN ('ok', 'reminded')
+       AND c.next_check_at <= %(now)s
+ RETURNING c.id, c.centre_id, c.silence_stage AS stage, c.silence_clock_started_at,
+           c.primary_counsellor_id,
+           ce.case_number_prefix || '-' || lpad(c.number::text, 4, '0') AS case_number
+), alerts AS (
+    INSERT INTO reminders_casealert (case_id, centre_id, stage, clock_started_at, days_silent,
+                                     created_at)
+    SELECT id, centre_id, stage, silence_clock_started_at,
+           floor(extract(epoch FROM (%(now)s - silence_clock_started_at)) / 86400)::int,
+           %(now)s
+      FROM advanced
+        ON CONFLICT (case_id, stage, clock_started_at) DO NOTHING
+ RETURNING id, case_id, stage, days_silent
+), targets AS (
+    SELECT a.id AS alert_id, a.case_id, a.stage, a.days_silent, adv.centre_id,
+           adv.case_number, counsellor.id AS counsellor_id
+      FROM alerts a
+      JOIN advanced adv ON adv.id = a.case_id
+      LEFT JOIN accounts_user counsellor
+             ON counsellor.id = adv.primary_counsellor_id AND counsellor.is_active
+), recipients AS (
+    -- the responsible counsellor hears first; managers on escalation, or when nobody owns it
+    SELECT t.*, t.counsellor_id AS user_id FROM targets t WHERE t.counsellor_id IS NOT NULL
+    UNION ALL
+    SELECT t.*, m.user_id
+      FROM targets t
+      JOIN (SELECT uc.centre_id, uc.user_id
+              FROM accounts_user_centres uc
+              JOIN accounts_user u ON u.id = uc.user_id
+             WHERE u.role = 'manager' AND u.is_active) m ON m.centre_id = t.centre_id
+     WHERE (t.stage = 'escalated' OR t.counsellor_id IS NULL)
+       AND m.user_id IS DISTINCT FROM t.counsellor_id
+), queued AS (
+    INSERT INTO reminders_notification
+           (recipient_id, centre_id, case_id, alert_id, channel, kind, context, dedupe_key,
+            subject, body, created_at, next_attempt_at, attempts, last_error)
+    SELECT r.user_id, r.centre_id, r.case_id, r.alert_id, ch.channel, 'silence_' || r.stage,
+           jsonb_build_object('case_id', r.case_id, 'case_number', r.case_number,
+                              'days', r.days_silent),
+           'alert:' || r.alert_id, '', '', %(now)s, %(now)s, 0, ''
+      FROM recipients r CROSS JOIN (VALUES ('email'), ('in_app')) AS ch(channel)
+        ON CONFLICT (recipient_id, channel, dedupe_key) DO NOTHING
+ RETURNING 1
+)
+SELECT (SELECT count(*) FROM due) AS due,
+       (SELECT count(*) FROM alerts WHERE stage = 'reminded') AS reminded,
+       (SELECT count(*) FROM alerts WHERE stage = 'escalated') AS escalated,
+       (SELECT count(*) FROM queued) AS notifications
+"""
+
+
+@dataclass
+class SweepResult:
+    resumed: int = 0
+    due: int = 0
+    reminded: int = 0
+    escalated: int = 0
+    notifications: int = 0
+    batches: int = 0
+
+
+def sweep_silence(*, now: dt.datetime | None = None, batch_size: int | None = None) -> SweepResult:
+    """Raise reminders and escalations for every silent open case. Safe to run concurrently
+    and repeatedly: each case, stage and silence episode alerts once."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.SWEEP_BATCH_SIZE
+    started = time.monotonic()
+    SweepHeartbeat.objects.update_or_create(
+        name=SILENCE_HEARTBEAT, defaults={"last_started_at": now}
+    )
+    result = SweepResult(resumed=cases_resume_expired_pauses(today=timezone.localdate(now)))
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_SWEEP_BATCH_SQL, {"now": now, "batch": batch_size})
+            due, reminded, escalated, queued = cursor.fetchone()
+        result.batches += 1
+        result.due += due
+        result.reminded += reminded
+        result.escalated += escalated
+        result.notifications += queued
+        if due < batch_size:
+            break
+    SweepHeartbeat.objects.filter(name=SILENCE_HEARTBEAT).update(
+        last_completed_at=timezone.now(),
+        last_duration_ms=int((time.monotonic() - started) * 1000),
+        last_result=asdict(result),
+    )
+    if result.notifications:
+        enqueue_delivery()
+    return result
+
+
+def sweep_is_stale(*, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    heartbeat = SweepHeartbeat.objects.filter(name=SILENCE_HEARTBEAT).first()
+    return (
+        heartbeat is None
+        or heartbeat.last_completed_at is None
+        or heartbeat.last_completed_at < now - settings.SWEEP_STALE_AFTER
+    )
+
+
+# --- the outbox --------------------------------------------------------------------------
+
+
+def enqueue_delivery() -> None:
+    """Ask a worker to deliver now, once the transaction commits. If Redis is down this only
+    logs: the rows are safe in PostgreSQL and the periodic delivery task will send them."""
+
+    def publish() -> None:
+        from reminders.tasks import deliver_pending_notifications
+
+        try:
+            deliver_pending_notifications.apply_async(retry=False)
+        except Exception as exc:  # the broker is optional for correctness, only for latency
+            logger.warning("delivery not announced to the broker: %s", type(exc).__name__)
+
+    transaction.on_commit(publish)
+
+
+def notification_queue(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    case: Case | None = None,
+    centre: Centre | None = None,
+    channels: Iterable[str] = (NotificationChannel.EMAIL, NotificationChannel.IN_APP),
+) -> int:
+    """Queue a notification about an object for some users (visit announcement due, briefing
+    not acknowledged, safety check-out overdue...). `dedupe_key` makes it idempotent: the same
+    key for the same user and channel is queued once. Returns how many rows were added."""
+    messages.check_context(kind, context)
+    created = 0
+    for user in recipients:
+        if not user.is_active:
+            continue
+        for channel in channels:
+            _row, was_created = Notification.objects.get_or_create(
+                recipient=user,
+                channel=channel,
+                dedupe_key=dedupe_key,
+                defaults={
+                    "centre": centre or (case.centre if case else None),
+                    "case": case,
+                    "kind": kind,
+                    "context": context,
+                },
+            )
+            created += was_created
+    if created:
+        enqueue_delivery()
+    return created
+
+
+def notifications_claim(*, now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
+    """Compare-and-swap claim of deliverable rows: unsent, due, and not claimed by a live
+    worker (a claim older than the timeout belongs to a worker that died)."""
+    now = now or timezone.now()
+    limit = limit or settings.NOTIFICATION_BATCH_SIZE
+    stale = now - settings.NOTIFICATION_CLAIM_TIMEOUT
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE reminders_notification n
+               SET claimed_at = %(now)s, attempts = n.attempts + 1
+             WHERE n.id IN (
+                   SELECT id FROM reminders_notification
+                    WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL
+                      AND next_attempt_at <= %(now)s
+                      AND (claimed_at IS NULL OR claimed_at < %(stale)s)
+                    ORDER BY next_attempt_at, id
+                    LIMIT %(limit)s
+                      FOR UPDATE SKIP LOCKED)
+            RETURNING n.id
+            """,
+            {"now": now, "stale": stale, "limit": limit},
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _is_obsolete(notification: Notification) -> bool:
+    """A silence alert whose episode has ended (a two-way contact came in) is not sent."""
+    if notification.alert_id is None or notification.case_id is None:
+        return False
+    return not Case.objects.filter(
+        pk=notification.case_id,
+        status=CaseStatus.OPEN,
+        silence_clock_started_at=notification.alert.clock_started_at,  # type: ignore[union-attr]
+    ).exists()
+
+
+def notification_deliver(*, notification_id: int) -> str:
+    """Send one claimed notification and mark it sent. Idempotent: a sent row is left alone.
+    A crash between sending and marking re-sends the same e-mail with the same Message-ID."""
+    notification = (
+        Notification.objects.select_related("recipient", "alert").filter(pk=notification_id).first()
+    )
+    if notification is None or notification.sent_at or notification.failed_at:
+        return "skipped"
+    if notification.cancelled_at:
+        return "cancelled"
+    if _is_obsolete(notification):
+        Notification.objects.filter(pk=notification.pk).update(cancelled_at=timezone.now())
+        return "cancelled"
+    recipient = notification.recipient
+    subject, body = messages.render(notification.kind, notification.context, recipient.language)
+    try:
+        if notification.channel == NotificationChannel.EMAIL:
+            if not recipient.email:
+                raise ValueError("recipient has no e-mail address")
+            EmailMessage(
+                subject=subject,
+                body=body,
+                to=[recipient.email],
+                headers={"Message-ID": notification.message_id},
+            ).send()
+    except Exception as exc:
+        _record_failure(notification, exc)
+        return "failed"
+    Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(
+        sent_at=timezone.now(), subject=subject, body=body, last_error=""
+    )
+    return "sent"
+
+
+def _record_failure(notification: Notification, exc: Exception) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:300]
+    logger.warning(
+        "notification %s failed (attempt %s): %s",
+        notification.pk,
+        notification.attempts,
+        type(exc).__name__,
+    )
+    if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        Notification.objects.filter(pk=notification.pk).update(
+            failed_at=timezone.now(), last_error=error, claimed_at=None
+        )
+        return
+    backoff = dt.timedelta(seconds=60 * 2 ** max(notification.attempts - 1, 0))
+    Notification.objects.filter(pk=notification.pk).update(
+        next_attempt_at=timezone.now() + backoff, last_error=error, claimed_at=None
+    )
+
+
+def deliver_pending(*, time_budget: float = 50.0) -> dict[str, int]:
+    """Claim and deliver batches until nothing is due or the time budget is spent."""
+    counts: dict[str, int] = {}
+    deadline = time.monotonic() + time_budget
+    while time.monotonic() < deadline:
+        claimed = notifications_claim()
+        if not claimed:
+            break
+        for notification_id in claimed:
+            outcome = notification_deliver(notification_id=notification_id)
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+# --- inbox ---------------------------------------------------------------------------------
+
+
+def notification_mark_done(*, notification: Notification) -> None:
+    now = timezone.now()
+    Notification.objects.filter(pk=notification.pk).update(
+        done_at=now, read_at=F("read_at") if notification.read_at else now
+    )
+
+
+def inbox_mark_read(*, user: User) -> int:
+    return Notification.objects.filter(
+        recipient=user,
+        channel=NotificationChannel.IN_APP,
+        read_at__isnull=True,
+        sent_at__isnull=False,
+    ).update(read_at=timezone.now())
+
+
+# --- weekly digest -------------------------------------------------------------------------
+
+
+def weekly_digests_queue(*, now: dt.datetime | None = None) -> int:
+    """One e-mail per counsellor (their cases) and per manager (their centres) who want it:
+    how many cases are silent, escalated and pausing soon. Counts only, never names."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    year, week, _day = today.isocalendar()
+    week_label = f"{year}-W{week:02d}"
+    soon = today + dt.timedelta(days=7)
+    counts = dict(
+        silent=Count("id", filter=Q(status=CaseStatus.OPEN, silence_stage=SilenceStage.REMINDED)),
+        escalated=Count(
+            "id", filter=Q(status=CaseStatus.OPEN, silence_stage=SilenceStage.ESCALATED)
+        ),
+        pausing_soon=Count("id", filter=Q(status=CaseStatus.PAUSED, paused_until__lte=soon)),
+    )
+    by_counsellor = {
+        row.pop("primary_counsellor"): row
+        for row in Case.objects.filter(primary_counsellor__isnull=False)
+        .values("primary_counsellor")
+        .annotate(**counts)
+    }
+    by_centre = {row.pop("centre"): row for row in Case.objects.values("centre").annotate(**counts)}
+    users = User.objects.filter(
+        is_active=True, weekly_digest=True, role__in=[Role.COUNSELLOR, Role.MANAGER]
+    ).prefetch_related("centres")
+    queued = 0
+    empty = {"silent": 0, "escalated": 0, "pausing_soon": 0}
+    for user in users:
+        if user.role == Role.MANAGER:
+            rows = [by_centre.get(centre.pk, empty) for centre in user.centres.all()]
+            totals = {key: sum(row[key] for row in rows) for key in empty}
+            scope = "centre"
+        else:
+            totals, scope = dict(by_counsellor.get(user.pk, empty)), "own"
+        queued += notification_queue(
+            recipients=[user],
+            kind="weekly_digest",
+            context={**totals, "scope": scope, "week": week_label},
+            dedupe_key=f"digest:{week_label}",
+            channels=[NotificationChannel.EMAIL],
+        )
+    return queued

@@ -1,0 +1,29 @@
+"""Celery tasks: thin wrappers that call a service. Delivery tasks ack late and are
+re-queued when their worker process dies, and the work they do is idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from reminders import services
+
+
+@shared_task(name="reminders.sweep_silence")
+def sweep_silence() -> dict[str, int]:
+    from dataclasses import asdict
+
+    return asdict(services.sweep_silence())
+
+
+@shared_task(
+    name="reminders.deliver_pending_notifications",
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def deliver_pending_notifications() -> dict[str, int]:
+    return services.deliver_pending()
+
+
+@shared_task(name="reminders.send_weekly_digests")
+def send_weekly_digests() -> int:
+    return services.weekly_digests_queue()
