@@ -29,7 +29,7 @@ migrate:
 	$(MANAGE) migrate --noinput
 
 messages:
-	$(MANAGE) makemessages -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(MANAGE) makemessages -l en --ignore=.venv --ignore=staticfiles --ignore=bench --no-obsolete
 	$(MANAGE) compilemessages --ignore=.venv
 
 lint:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from cases.models import Case
 
 M = TypeVar("M", bound=Model)
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """What views behind the login requirement receive: `user` is a real User."""
+
+    user: User  # type: ignore[assignment]
+
 
 _ALL = frozenset(Role)
 _CASEWORK = frozenset({Role.COUNSELLOR, Role.MANAGER, Role.ADMIN})
@@ -103,7 +110,7 @@ def get_for_user[M: Model](
 ) -> M:
     try:
         return scoped(queryset, user, centre_field=centre_field).get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 

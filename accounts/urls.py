@@ -5,6 +5,7 @@ from accounts import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accounts/preferences/", views.preferences, name="preferences"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

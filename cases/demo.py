@@ -70,9 +70,9 @@ def seed_demo_cases(*, centre: Centre, seed: int, count: int = 14) -> int:
         return 0
     rng = random.Random(seed)
     counsellor = _user(centre, Role.COUNSELLOR)
+    assert counsellor is not None, "seed the demo users first"
     staff = _user(centre, Role.STAFF) or counsellor
     manager = _user(centre, Role.MANAGER) or counsellor
-    assert counsellor is not None
     now = timezone.now()
     for index in range(count):
         family, family_kana = FAMILY_NAMES[(index + seed) % len(FAMILY_NAMES)]

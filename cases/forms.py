@@ -295,7 +295,9 @@ class ReferralForm(forms.ModelForm):
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial.setdefault("referred_on", timezone.localdate())
-        self.fields["consent"].queryset = case.consents.filter(
+        consent_field = self.fields["consent"]
+        assert isinstance(consent_field, forms.ModelChoiceField)
+        consent_field.queryset = case.consents.filter(
             scope=ConsentScope.SHARE_WITH_AGENCY, withdrawn_on__isnull=True
         )
 

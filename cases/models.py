@@ -443,6 +443,13 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.instrument} {self.assessed_on}"
 
+    @property
+    def instrument_label(self) -> str:
+        from cases.instruments import INSTRUMENTS
+
+        instrument = INSTRUMENTS.get((self.instrument, self.version))
+        return str(instrument.label) if instrument else f"{self.instrument} ({self.version})"
+
 
 class SupportPlan(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="plans")

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import AuditAction, AuditEvent, User
@@ -77,8 +78,11 @@ def assessment_trend(assessments: list[Assessment]) -> list[dict[str, Any]]:
         if key not in series:
             instrument = instruments.INSTRUMENTS.get(key)
             series[key] = {
-                "label": str(instrument.label) if instrument else assessment.instrument,
+                "label": assessment.instrument_label,
                 "cutoff": instrument.cutoff if instrument else None,
+                "cutoff_label": str(_("カットオフ")),
+                "min": instrument.min_total if instrument else None,
+                "max": instrument.max_total if instrument else None,
                 "points": [],
             }
         series[key]["points"].append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import jaconv
@@ -151,6 +151,8 @@ def case_intake(
     request: HttpRequest | None = None,
 ) -> Case:
     """A first call: the case and its first contact entry, together or not at all."""
+    first_contact = timezone.localdate(contact_fields["occurred_at"])
+    case_fields = {"first_contact_date": first_contact, **case_fields}
     case = case_create(centre=centre, by=by, fields=case_fields, request=request)
     contact_record(
         case=case, by=by, fields=contact_fields, source=ContactSource.INTAKE, request=request
@@ -364,7 +366,7 @@ def assessment_record(
     case: Case,
     by: User,
     instrument: instruments.Instrument,
-    answers: list[int],
+    answers: Sequence[int | str],
     assessed_on: dt.date,
     notes: str = "",
     request: HttpRequest | None = None,
@@ -403,6 +405,8 @@ def plan_save(
         plan = SupportPlan.objects.create(case=case, created_by=by, **fields)
         _audit(by=by, action=AuditAction.CREATE, obj=plan, case=case, request=request)
         return plan
+    if expected_version is None:
+        raise StaleEdit
     updated = SupportPlan.objects.filter(pk=plan.pk, version=expected_version).update(
         **fields, version=F("version") + 1, updated_at=timezone.now()
     )

@@ -7,14 +7,14 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from accounts.access import permission_required
+from accounts.access import AuthenticatedHttpRequest, permission_required
 from cases import forms as case_forms
 from cases import instruments, selectors, services
 from cases.filters import CaseFilter
@@ -23,8 +23,12 @@ from cases.models import Case, CaseSensitiveInfo, Milestone
 PAGE_SIZE = 25
 
 
-def _case(request: HttpRequest, pk: int) -> Case:
-    return access.get_case_for_user(request.user, pk, selectors.case_detail_queryset())  # type: ignore[arg-type]
+def _case(request: AuthenticatedHttpRequest, pk: int, action: str) -> Case:
+    """The case if the user's centre has it (else 404), then the role check (else 403): an
+    outsider learns nothing, not even that the case exists."""
+    case = access.get_case_for_user(request.user, pk, selectors.case_detail_queryset())
+    access.require(request.user, action)
+    return case
 
 
 def _apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
@@ -36,7 +40,7 @@ def _apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
 
 
 def _form_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     case: Case,
     form: forms.BaseForm,
@@ -70,16 +74,28 @@ def _form_page(
     return render(request, template, context, status=status)
 
 
+def _post_action(
+    request: AuthenticatedHttpRequest, case: Case, action: Callable[[], Any], success: str
+) -> HttpResponse:
+    """A one-button action on the case page: run the service, say how it went, go back."""
+    try:
+        action()
+        messages.success(request, success)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("cases:detail", pk=case.pk)
+
+
 # --- list, intake, case page -------------------------------------------------------------
 
 
 @permission_required("case.view")
-def case_list(request: HttpRequest) -> HttpResponse:
-    queryset = selectors.case_list_queryset(request.user)  # type: ignore[arg-type]
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    queryset = selectors.case_list_queryset(request.user)
     case_filter = CaseFilter(
         request.GET,
         queryset=queryset,
-        centre=access.primary_centre(request.user),  # type: ignore[arg-type]
+        centre=access.primary_centre(request.user),
     )
     page = Paginator(case_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -92,8 +108,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("case.create")
-def case_intake(request: HttpRequest) -> HttpResponse:
-    centre = access.primary_centre(request.user)  # type: ignore[arg-type]
+def case_intake(request: AuthenticatedHttpRequest) -> HttpResponse:
+    centre = access.primary_centre(request.user)
     if centre is None:
         raise Http404
     data = request.POST if request.method == "POST" else None
@@ -103,7 +119,7 @@ def case_intake(request: HttpRequest) -> HttpResponse:
         try:
             case = services.case_intake(
                 centre=centre,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 case_fields=case_form.cleaned_data,
                 contact_fields=contact_form.cleaned_data,
                 request=request,
@@ -120,11 +136,10 @@ def case_intake(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required("case.view")
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "case.view")
     user = request.user
-    services.case_view_record(case=case, by=user, request=request)  # type: ignore[arg-type]
+    services.case_view_record(case=case, by=user, request=request)
     timeline = selectors.case_timeline(case)
     assessments = [item.obj for item in timeline if item.kind == "assessment"]
     context: dict[str, Any] = {
@@ -146,11 +161,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/detail.html", context)
 
 
-@permission_required("contact.add")
 @require_POST
-def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Quick-add from the case page (htmx) or a plain form post without JavaScript."""
-    case = _case(request, pk)
+    case = _case(request, pk, "contact.add")
     form = case_forms.ContactForm(request.POST)
     saved = False
     if form.is_valid():
@@ -159,7 +173,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
                 case=case,
                 by=request.user,
                 fields=form.cleaned_data,
-                request=request,  # type: ignore[arg-type]
+                request=request,
             )
             saved = True
         except ValidationError as error:
@@ -189,9 +203,8 @@ def _changes(form: forms.ModelForm) -> dict[str, Any]:
     return {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
 
 
-@permission_required("case.edit")
-def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "case.edit")
     form = case_forms.CaseForm(request.POST or None, instance=case, centre=case.centre)
     return _form_page(
         request,
@@ -202,16 +215,15 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         save=lambda: services.case_update(
             case=case,
             by=request.user,
-            changes=_changes(form),  # type: ignore[arg-type]
+            changes=_changes(form),
             expected_version=form.cleaned_data["version"],
             request=request,
         ),
     )
 
 
-@permission_required("case.view_sensitive")
-def sensitive_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "case.view_sensitive")
     info, _created = CaseSensitiveInfo.objects.get_or_create(case=case)
     form = case_forms.SensitiveInfoForm(request.POST or None, instance=info)
     return _form_page(
@@ -224,14 +236,13 @@ def sensitive_edit(request: HttpRequest, pk: int) -> HttpResponse:
             case=case,
             by=request.user,
             changes=form.cleaned_data,
-            request=request,  # type: ignore[arg-type]
+            request=request,
         ),
     )
 
 
-@permission_required("case.change_status")
-def case_status(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def case_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "case.change_status")
     form = case_forms.StatusForm(request.POST or None)
     return _form_page(
         request,
@@ -242,7 +253,7 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
         save=lambda: services.case_change_status(
             case=case,
             by=request.user,
-            request=request,  # type: ignore[arg-type]
+            request=request,
             **form.cleaned_data,
         ),
     )
@@ -251,9 +262,8 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
 # --- assessments, plans -----------------------------------------------------------------
 
 
-@permission_required("assessment.add")
-def assessment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def assessment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "assessment.add")
     code, _sep, version = request.GET.get("instrument", "").partition(":")
     instrument = instruments.INSTRUMENTS.get((code, version))
     if instrument is None:
@@ -275,7 +285,7 @@ def assessment_add(request: HttpRequest, pk: int) -> HttpResponse:
             case=case,
             by=request.user,
             instrument=instrument,
-            answers=form.answers(),  # type: ignore[arg-type]
+            answers=form.answers(),
             assessed_on=form.cleaned_data["assessed_on"],
             notes=form.cleaned_data["notes"],
             request=request,
@@ -283,9 +293,8 @@ def assessment_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@permission_required("plan.edit")
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "plan.edit")
     plan = None if request.GET.get("new") else selectors.current_plan(case)
     form = case_forms.PlanForm(request.POST or None, instance=plan)
     return _form_page(
@@ -298,16 +307,15 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             case=case,
             by=request.user,
             plan=plan,
-            request=request,  # type: ignore[arg-type]
+            request=request,
             fields={k: v for k, v in form.cleaned_data.items() if k != "version"},
             expected_version=form.cleaned_data.get("version"),
         ),
     )
 
 
-@permission_required("plan.edit")
-def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def milestone_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "plan.edit")
     plan = selectors.current_plan(case)
     if plan is None:
         messages.info(request, _("先に支援計画を作成してください。"))
@@ -321,37 +329,37 @@ def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("追加しました。"),
         save=lambda: services.milestone_add(
             plan=plan,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             fields=form.cleaned_data,
             request=request,
         ),
     )
 
 
-@permission_required("plan.edit")
 @require_POST
-def milestone_achieve(request: HttpRequest, pk: int, milestone_id: int) -> HttpResponse:
-    case = _case(request, pk)
+def milestone_achieve(
+    request: AuthenticatedHttpRequest, pk: int, milestone_id: int
+) -> HttpResponse:
+    case = _case(request, pk, "plan.edit")
     milestone = get_object_or_404(
         Milestone.objects.filter(plan__case=case),
         pk=milestone_id,
     )
-    services.milestone_achieve(
-        milestone=milestone,
-        by=request.user,
-        on=timezone.localdate(),  # type: ignore[arg-type]
-        request=request,
+    return _post_action(
+        request,
+        case,
+        lambda: services.milestone_achieve(
+            milestone=milestone, by=request.user, on=timezone.localdate(), request=request
+        ),
+        _("おめでとうございます。小さな一歩を記録しました。"),
     )
-    messages.success(request, _("おめでとうございます。小さな一歩を記録しました。"))
-    return redirect("cases:detail", pk=case.pk)
 
 
 # --- consent and referrals ---------------------------------------------------------------
 
 
-@permission_required("consent.edit")
-def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def consent_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "consent.edit")
     form = case_forms.ConsentForm(request.POST or None)
     return _form_page(
         request,
@@ -361,34 +369,29 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("同意を記録しました。"),
         save=lambda: services.consent_record(
             case=case,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             fields=form.cleaned_data,
             request=request,
         ),
     )
 
 
-@permission_required("consent.edit")
 @require_POST
-def consent_withdraw(request: HttpRequest, pk: int, consent_id: int) -> HttpResponse:
-    case = _case(request, pk)
+def consent_withdraw(request: AuthenticatedHttpRequest, pk: int, consent_id: int) -> HttpResponse:
+    case = _case(request, pk, "consent.edit")
     consent = get_object_or_404(case.consents, pk=consent_id)
-    try:
-        services.consent_withdraw(
-            consent=consent,
-            by=request.user,
-            on=timezone.localdate(),  # type: ignore[arg-type]
-            request=request,
-        )
-        messages.success(request, _("同意の撤回を記録しました。"))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect("cases:detail", pk=case.pk)
+    return _post_action(
+        request,
+        case,
+        lambda: services.consent_withdraw(
+            consent=consent, by=request.user, on=timezone.localdate(), request=request
+        ),
+        _("同意の撤回を記録しました。"),
+    )
 
 
-@permission_required("referral.edit")
-def referral_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def referral_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "referral.edit")
     form = case_forms.ReferralForm(request.POST or None, case=case)
     return _form_page(
         request,
@@ -398,29 +401,27 @@ def referral_add(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("つなぎを記録しました。"),
         save=lambda: services.referral_create(
             case=case,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             fields=form.cleaned_data,
             request=request,
         ),
     )
 
 
-@permission_required("referral.edit")
 @require_POST
-def referral_send(request: HttpRequest, pk: int, referral_id: int) -> HttpResponse:
-    case = _case(request, pk)
+def referral_send(request: AuthenticatedHttpRequest, pk: int, referral_id: int) -> HttpResponse:
+    case = _case(request, pk, "referral.edit")
     referral = get_object_or_404(case.referrals.select_related("consent"), pk=referral_id)
-    try:
-        services.referral_mark_sent(referral=referral, by=request.user, request=request)  # type: ignore[arg-type]
-        messages.success(request, _("送付済みにしました。"))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect("cases:detail", pk=case.pk)
+    return _post_action(
+        request,
+        case,
+        lambda: services.referral_mark_sent(referral=referral, by=request.user, request=request),
+        _("送付済みにしました。"),
+    )
 
 
-@permission_required("referral.edit")
-def referral_outcome(request: HttpRequest, pk: int, referral_id: int) -> HttpResponse:
-    case = _case(request, pk)
+def referral_outcome(request: AuthenticatedHttpRequest, pk: int, referral_id: int) -> HttpResponse:
+    case = _case(request, pk, "referral.edit")
     referral = get_object_or_404(case.referrals, pk=referral_id)
     form = case_forms.ReferralOutcomeForm(
         request.POST or None,
@@ -434,16 +435,15 @@ def referral_outcome(request: HttpRequest, pk: int, referral_id: int) -> HttpRes
         success=_("保存しました。"),
         save=lambda: services.referral_record_outcome(
             referral=referral,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             request=request,
             **form.cleaned_data,
         ),
     )
 
 
-@permission_required("audit.view")
-def case_audit(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+def case_audit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "audit.view")
     return render(
         request, "cases/audit.html", {"case": case, "events": selectors.case_audit_trail(case)}
     )

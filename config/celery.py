@@ -9,7 +9,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.task(name="tsunagu.ping")
+@app.task(name="tsunagu.ping", ignore_result=False)
 def ping(value: int) -> int:
     """Round-trip probe used by tests and deployment checks."""
     return value + 1

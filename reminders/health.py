@@ -39,7 +39,7 @@ def check_celery(*, redis_ok: bool) -> dict[str, Any]:
         replies = celery_app.control.ping(timeout=settings.HEALTHZ_CELERY_TIMEOUT)
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": bool(replies), "workers": len(replies)}
+    return {"ok": bool(replies), "workers": len(replies or [])}
 
 
 def check_sweep() -> dict[str, Any]:

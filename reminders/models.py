@@ -69,6 +69,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Which delivery run holds the claim; refreshed just before each send (see services).
+    claim_token = models.UUIDField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -57,7 +58,9 @@ WITH due AS (
        AND c.next_check_at <= %(now)s
  RETURNING c.id, c.centre_id, c.silence_stage AS stage, c.silence_clock_started_at,
            c.primary_counsellor_id,
-           ce.case_number_prefix || '-' || lpad(c.number::text, 4, '0') AS case_number
+           -- as Case.case_number ("K-0042", "K-12345"): lpad alone would cut 12345 to 1234
+           ce.case_number_prefix || '-'
+               || lpad(c.number::text, GREATEST(4, length(c.number::text)), '0') AS case_number
 ), alerts AS (
     INSERT INTO reminders_casealert (case_id, centre_id, stage, clock_started_at, days_silent,
                                      created_at)
@@ -161,13 +164,19 @@ def sweep_is_stale(*, now: dt.datetime | None = None) -> bool:
 
 def enqueue_delivery() -> None:
     """Ask a worker to deliver now, once the transaction commits. If Redis is down this only
-    logs: the rows are safe in PostgreSQL and the periodic delivery task will send them."""
+    logs: the rows are safe in PostgreSQL and the periodic delivery task will send them.
+
+    Fire and forget: with a result backend, publishing a task that keeps its result first
+    subscribes to the result channel, and the Redis result backend retries that up to 20
+    times, a second apart, when Redis is down: a sweep (or any request that queues a
+    notification) would hang for ~20 s. Without a result, a failed publish costs at most the
+    broker connection timeout (CELERY_BROKER_CONNECTION_TIMEOUT)."""
 
     def publish() -> None:
         from reminders.tasks import deliver_pending_notifications
 
         try:
-            deliver_pending_notifications.apply_async(retry=False)
+            deliver_pending_notifications.apply_async(retry=False, ignore_result=True)
         except Exception as exc:  # the broker is optional for correctness, only for latency
             logger.warning("delivery not announced to the broker: %s", type(exc).__name__)
 
@@ -210,7 +219,9 @@ def notification_queue(
     return created
 
 
-def notifications_claim(*, now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
+def notifications_claim(
+    *, token: uuid.UUID, now: dt.datetime | None = None, limit: int | None = None
+) -> list[int]:
     """Compare-and-swap claim of deliverable rows: unsent, due, and not claimed by a live
     worker (a claim older than the timeout belongs to a worker that died)."""
     now = now or timezone.now()
@@ -220,7 +231,7 @@ def notifications_claim(*, now: dt.datetime | None = None, limit: int | None = N
         cursor.execute(
             """
             UPDATE reminders_notification n
-               SET claimed_at = %(now)s, attempts = n.attempts + 1
+               SET claimed_at = %(now)s, claim_token = %(token)s, attempts = n.attempts + 1
              WHERE n.id IN (
                    SELECT id FROM reminders_notification
                     WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL
@@ -231,7 +242,7 @@ def notifications_claim(*, now: dt.datetime | None = None, limit: int | None = N
                       FOR UPDATE SKIP LOCKED)
             RETURNING n.id
             """,
-            {"now": now, "stale": stale, "limit": limit},
+            {"now": now, "stale": stale, "limit": limit, "token": token},
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -247,9 +258,16 @@ def _is_obsolete(notification: Notification) -> bool:
     ).exists()
 
 
-def notification_deliver(*, notification_id: int) -> str:
+def notification_deliver(*, notification_id: int, token: uuid.UUID) -> str:
     """Send one claimed notification and mark it sent. Idempotent: a sent row is left alone.
     A crash between sending and marking re-sends the same e-mail with the same Message-ID."""
+    # Renew the claim right before sending: a slow batch never lets another run take a
+    # message it is about to send, and a claim lost to another run is not sent here.
+    renewed = Notification.objects.filter(
+        pk=notification_id, claim_token=token, sent_at__isnull=True
+    ).update(claimed_at=timezone.now())
+    if not renewed:
+        return "skipped"
     notification = (
         Notification.objects.select_related("recipient", "alert").filter(pk=notification_id).first()
     )
@@ -305,11 +323,12 @@ def deliver_pending(*, time_budget: float = 50.0) -> dict[str, int]:
     counts: dict[str, int] = {}
     deadline = time.monotonic() + time_budget
     while time.monotonic() < deadline:
-        claimed = notifications_claim()
+        token = uuid.uuid4()
+        claimed = notifications_claim(token=token)
         if not claimed:
             break
         for notification_id in claimed:
-            outcome = notification_deliver(notification_id=notification_id)
+            outcome = notification_deliver(notification_id=notification_id, token=token)
             counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
@@ -351,18 +370,20 @@ def weekly_digests_queue(*, now: dt.datetime | None = None) -> int:
         ),
         pausing_soon=Count("id", filter=Q(status=CaseStatus.PAUSED, paused_until__lte=soon)),
     )
-    by_counsellor = {
-        row.pop("primary_counsellor"): row
-        for row in Case.objects.filter(primary_counsellor__isnull=False)
-        .values("primary_counsellor")
-        .annotate(**counts)
-    }
-    by_centre = {row.pop("centre"): row for row in Case.objects.values("centre").annotate(**counts)}
+    keys = tuple(counts)
+
+    def grouped(field: str) -> dict[int, dict[str, int]]:
+        rows: Iterable[Mapping[str, Any]] = (
+            Case.objects.filter(**{f"{field}__isnull": False}).values(field).annotate(**counts)
+        )
+        return {row[field]: {key: row[key] for key in keys} for row in rows}
+
+    by_counsellor, by_centre = grouped("primary_counsellor"), grouped("centre")
     users = User.objects.filter(
         is_active=True, weekly_digest=True, role__in=[Role.COUNSELLOR, Role.MANAGER]
     ).prefetch_related("centres")
     queued = 0
-    empty = {"silent": 0, "escalated": 0, "pausing_soon": 0}
+    empty = dict.fromkeys(keys, 0)
     for user in users:
         if user.role == Role.MANAGER:
             rows = [by_centre.get(centre.pk, empty) for centre in user.centres.all()]

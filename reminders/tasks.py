@@ -19,6 +19,9 @@ def sweep_silence() -> dict[str, int]:
     name="reminders.deliver_pending_notifications",
     acks_late=True,
     reject_on_worker_lost=True,
+    # Nobody reads its result, and keeping one makes every publish touch the result backend
+    # (which retries for ~20 s when Redis is down): see services.enqueue_delivery.
+    ignore_result=True,
 )
 def deliver_pending_notifications() -> dict[str, int]:
     return services.deliver_pending()

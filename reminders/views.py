@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.access import permission_required
+from accounts.access import AuthenticatedHttpRequest, permission_required
 from reminders import selectors, services
 from reminders.health import health_report
 from reminders.messages import render as render_message
@@ -26,9 +26,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     show_done = request.GET.get("done") == "1"
-    page = Paginator(selectors.inbox(request.user, show_done=show_done), PAGE_SIZE).get_page(  # type: ignore[arg-type]
+    page = Paginator(selectors.inbox(request.user, show_done=show_done), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     language = request.LANGUAGE_CODE  # type: ignore[attr-defined]
@@ -38,23 +38,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "reminders/inbox.html",
         {"page": page, "items": items, "show_done": show_done, "query": f"done={int(show_done)}"},
     )
-    services.inbox_mark_read(user=request.user)  # type: ignore[arg-type]
+    services.inbox_mark_read(user=request.user)
     return response
 
 
 @require_POST
-def mark_done(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Scoped to the recipient: nobody can touch another user's inbox.
-    notification = get_object_or_404(request.user.notifications.all(), pk=pk)  # type: ignore[union-attr]
+    notification = get_object_or_404(request.user.notifications.all(), pk=pk)
     services.notification_mark_done(notification=notification)
     messages.success(request, _("対応済みにしました。"))
     return redirect("reminders:inbox")
 
 
 @permission_required("escalations.view")
-def escalations(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.escalated_cases(request.user), PAGE_SIZE).get_page(  # type: ignore[arg-type]
+def escalations(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = Paginator(selectors.escalated_cases(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    failed = selectors.failed_notifications(request.user)[:50]  # type: ignore[arg-type]
+    failed = selectors.failed_notifications(request.user)[:50]
     return render(request, "reminders/escalations.html", {"page": page, "failed": failed})

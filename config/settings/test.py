@@ -17,3 +17,16 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Each pytest process (and the workers it starts) gets its own queue, so parallel runs never
 # consume each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = "tsunagu-test-" + env("PYTEST_XDIST_WORKER", default="main")
+# A worker started by a fault-injection test (tests/reminders/test_delivery_faults.py) writes
+# each e-mail to its own file in TEST_MAIL_DIR, slowly enough to be killed mid-batch.
+_test_mail_dir = env("TEST_MAIL_DIR", default="")
+if _test_mail_dir:
+    MAILERS = {
+        "default": {
+            "BACKEND": "tests.mail_backends.SlowFileBackend",
+            "OPTIONS": {
+                "directory": _test_mail_dir,
+                "delay": env.float("TEST_MAIL_DELAY", default=0.0),
+            },
+        }
+    }

@@ -82,3 +82,32 @@ def test_password_reset_sends_a_mail_without_personal_details(alice, mailoutbox)
     Client().post(reverse("password_reset"), {"email": alice.email})
     assert len(mailoutbox) == 1
     assert "/accounts/reset/" in mailoutbox[0].body
+
+
+def test_interface_is_japanese_even_when_the_browser_asks_for_english():
+    body = Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "ログイン" in body
+
+
+def test_user_can_turn_off_the_weekly_digest_and_choose_notification_language(as_alice, alice):
+    response = as_alice.post(
+        reverse("preferences"),
+        {"display_name": "佐藤", "email": "alice@example.jp", "language": "en"},
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.weekly_digest is False and alice.language == "en"
+
+
+def test_preferences_with_a_bad_email_keep_the_input(as_alice):
+    response = as_alice.post(
+        reverse("preferences"),
+        {
+            "display_name": "新しい表示名",
+            "email": "not-an-email",
+            "language": "ja",
+            "weekly_digest": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "新しい表示名" in response.content.decode()

@@ -1,0 +1,423 @@
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AuditAction, AuditEvent
+from cases import services
+from cases.models import Case, CaseSensitiveInfo, ContactEntry, Milestone, SupportPlan
+from tests.conftest import client_for
+from tests.factories import UserFactory, make_case
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(centre_a, alice):
+    case = make_case(centre_a, alice, primary_counsellor=alice)
+    CaseSensitiveInfo.objects.filter(case=case).update(conditions="うつ病の診断あり")
+    return case
+
+
+@pytest.fixture
+def plan(case, alice):
+    plan = services.plan_save(
+        case=case,
+        by=alice,
+        fields={
+            "goals": "週1回外出する",
+            "review_on": timezone.localdate() + dt.timedelta(days=30),
+        },
+    )
+    services.milestone_add(plan=plan, by=alice, fields={"description": "居間に出てくる"})
+    return plan
+
+
+@pytest.fixture
+def consent(case, alice):
+    return services.consent_record(
+        case=case,
+        by=alice,
+        fields={"scope": "share_agency", "given_by": "本人", "given_on": timezone.localdate()},
+    )
+
+
+@pytest.fixture
+def referral(case, alice, consent):
+    return services.referral_create(
+        case=case,
+        by=alice,
+        fields={
+            "destination_kind": "saposte",
+            "destination_name": "サポステ",
+            "referred_on": timezone.localdate(),
+            "consent": consent,
+        },
+    )
+
+
+# (url name, extra kwargs, who may: 'all' = every role of the centre, 'casework' = not staff,
+#  'oversight' = managers only)
+GET_VIEWS = [
+    ("cases:list", None, "all"),
+    ("cases:intake", None, "all"),
+    ("cases:detail", {}, "all"),
+    ("cases:edit", {}, "casework"),
+    ("cases:sensitive_edit", {}, "casework"),
+    ("cases:status", {}, "casework"),
+    ("cases:assessment_add", {}, "casework"),
+    ("cases:plan_edit", {}, "casework"),
+    ("cases:milestone_add", {}, "casework"),
+    ("cases:consent_add", {}, "casework"),
+    ("cases:referral_add", {}, "casework"),
+    ("cases:referral_outcome", {"referral_id": None}, "casework"),
+    ("cases:audit", {}, "oversight"),
+]
+ALLOWED = {
+    "all": {"alice", "bob", "mallory"},
+    "casework": {"alice", "mallory"},
+    "oversight": {"mallory"},
+}
+
+
+def _url(name, kwargs, case, referral):
+    if kwargs is None:
+        return reverse(name)
+    filled = {"pk": case.pk}
+    if "referral_id" in kwargs:
+        filled["referral_id"] = referral.pk
+    return reverse(name, kwargs=filled)
+
+
+@pytest.mark.parametrize(("name", "kwargs", "who"), GET_VIEWS)
+def test_every_case_view_is_authorised_by_role_and_centre(
+    name, kwargs, who, case, plan, referral, alice, bob, charlie, mallory
+):
+    url = _url(name, kwargs, case, referral)
+    for user in (alice, bob, mallory, charlie):
+        status = client_for(user).get(url).status_code
+        if user.username == "charlie":
+            expected = 200 if kwargs is None else 404  # own centre's list/intake; others' 404
+        else:
+            expected = 200 if user.username in ALLOWED[who] else 403
+        assert status == expected, (name, user.username, status)
+
+
+POST_VIEWS = [
+    ("cases:contact_add", {}, "all"),
+    ("cases:milestone_achieve", {"milestone_id": None}, "casework"),
+    ("cases:consent_withdraw", {"consent_id": None}, "casework"),
+    ("cases:referral_send", {"referral_id": None}, "casework"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "who"), POST_VIEWS)
+def test_post_only_views_are_authorised_and_outsiders_get_404(
+    name, kwargs, who, case, plan, consent, referral, alice, bob, charlie
+):
+    filled = {"pk": case.pk}
+    if "milestone_id" in kwargs:
+        filled["milestone_id"] = Milestone.objects.get(plan=plan).pk
+    if "consent_id" in kwargs:
+        filled["consent_id"] = consent.pk
+    if "referral_id" in kwargs:
+        filled["referral_id"] = referral.pk
+    url = reverse(name, kwargs=filled)
+    assert client_for(charlie).post(url).status_code == 404
+    assert client_for(bob).post(url).status_code in ({200, 302} if who == "all" else {403})
+    assert client_for(alice).post(url).status_code in {200, 302}
+
+
+def test_case_list_never_shows_sensitive_fields(as_alice, case):
+    body = as_alice.get(reverse("cases:list")).content.decode()
+    assert case.case_number in body
+    assert "うつ病" not in body
+
+
+def test_staff_do_not_see_sensitive_fields_on_the_case_page(as_bob, as_alice, case):
+    assert "うつ病" not in as_bob.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "うつ病" in as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+
+
+@pytest.mark.parametrize(
+    "query", ["やまだ", "ヤマダ", "ﾔﾏﾀﾞ", "まだ", "山田", "K-0001", "k-1", "0001"]
+)
+def test_search_by_number_name_or_furigana(as_alice, centre_a, alice, query):
+    make_case(centre_a, alice)
+    make_case(
+        centre_a,
+        alice,
+        family_name="佐々木",
+        given_name="花子",
+        family_name_kana="ささき",
+        given_name_kana="はなこ",
+    )
+    body = as_alice.get(reverse("cases:list"), {"q": query}).content.decode()
+    assert "K-0001" in body
+    assert "K-0002" not in body
+
+
+def test_list_filters_by_silence_and_risk(as_alice, centre_a, alice):
+    quiet = make_case(centre_a, alice, risk_8050=True)
+    make_case(centre_a, alice)
+    Case.objects.filter(pk=quiet.pk).update(silence_stage="reminded")
+    body = as_alice.get(reverse("cases:list"), {"silent": "true"}).content.decode()
+    assert "K-0001" in body and "K-0002" not in body
+    body = as_alice.get(reverse("cases:list"), {"risk": "8050"}).content.decode()
+    assert "K-0001" in body and "K-0002" not in body
+
+
+def test_list_with_a_bad_filter_value_is_not_a_500(as_alice, case):
+    response = as_alice.get(reverse("cases:list"), {"status": "nonsense", "page": "x"})
+    assert response.status_code == 200
+
+
+def test_intake_creates_case_and_first_contact_without_a_name(as_bob, bob, centre_a):
+    response = as_bob.post(
+        reverse("cases:intake"),
+        {
+            "case-first_contact_by": "family",
+            "case-age_band": "30s",
+            "case-gender": "unanswered",
+            "case-person_aware": "no",
+            "contact-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "contact-duration_minutes": "30",
+            "contact-channel": "phone",
+            "contact-counterpart": "family",
+            "contact-counterpart_detail": "母",
+            "contact-two_way": "on",
+            "contact-note": "母より初回の電話",
+        },
+    )
+    case = Case.objects.get(centre=centre_a)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cases:detail", args=[case.pk])
+    assert case.family_name == "" and case.first_contact_date == timezone.localdate()
+    entry = ContactEntry.objects.get(case=case)
+    assert entry.source == "intake" and entry.staff == bob
+    assert case.last_two_way_contact_at is not None
+
+
+def test_intake_with_bad_input_keeps_what_was_typed(as_bob):
+    response = as_bob.post(
+        reverse("cases:intake"),
+        {
+            "case-family_name": "中村",
+            "case-phone": "12345",
+            "case-first_contact_by": "family",
+            "contact-occurred_at": "not a date",
+            "contact-note": "長い相談内容をここに書いた",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "長い相談内容をここに書いた" in body and 'value="中村"' in body
+    assert "電話番号は" in body
+    assert not Case.objects.exists()
+
+
+def test_quick_add_contact_with_htmx_returns_the_panel_and_the_new_timeline(as_alice, case):
+    response = as_alice.post(
+        reverse("cases:contact_add", args=[case.pk]),
+        {
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": "15",
+            "channel": "phone",
+            "counterpart": "family",
+            "two_way": "on",
+            "note": "電話で近況を聞いた",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="contact-panel"' in body and 'hx-swap-oob="true"' in body
+    assert "電話で近況を聞いた" in body
+    assert ContactEntry.objects.filter(case=case).count() == 1
+
+
+def test_quick_add_contact_with_bad_input_keeps_the_note(as_alice, case):
+    response = as_alice.post(
+        reverse("cases:contact_add", args=[case.pk]),
+        {
+            "occurred_at": "2099-01-01T10:00",
+            "channel": "phone",
+            "counterpart": "family",
+            "note": "消えてはいけないメモ",
+            "duration_minutes": "10",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert "消えてはいけないメモ" in body and "未来の日時" in body
+    assert not ContactEntry.objects.exists()
+
+
+def test_stale_edit_is_refused_with_a_clear_message_and_input_kept(as_alice, as_mallory, case):
+    form = {
+        "version": "1",
+        "first_contact_date": case.first_contact_date.isoformat(),
+        "first_contact_by": "family",
+        "age_band": "unknown",
+        "gender": "unanswered",
+        "support_stage": "family",
+        "person_aware": "unknown",
+        "family_name": "山田",
+    }
+    first = as_mallory.post(
+        reverse("cases:edit", args=[case.pk]), {**form, "given_name": "マネージャーの変更"}
+    )
+    assert first.status_code == 302
+    second = as_alice.post(
+        reverse("cases:edit", args=[case.pk]), {**form, "given_name": "アリスの変更"}
+    )
+    body = second.content.decode()
+    assert second.status_code == 409
+    assert "他の人が更新しました" in body and "アリスの変更" in body
+    assert Case.objects.get(pk=case.pk).given_name == "マネージャーの変更"
+
+
+def test_assessment_is_scored_on_save(as_alice, case):
+    url = reverse("cases:assessment_add", args=[case.pk]) + "?instrument=ucla3:jp-gov"
+    response = as_alice.post(
+        url, {"assessed_on": "2026-11-01", "item_1": "4", "item_2": "3", "item_3": "2"}
+    )
+    assert response.status_code == 302
+    assessment = case.assessments.get()
+    assert assessment.total_score == 9 and assessment.answers == [4, 3, 2]
+
+
+def test_out_of_range_assessment_answer_is_rejected_and_input_kept(as_alice, case):
+    url = reverse("cases:assessment_add", args=[case.pk]) + "?instrument=ucla3:hughes2004"
+    response = as_alice.post(
+        url, {"assessed_on": "2026-11-01", "item_1": "2", "item_2": "7", "item_3": "1"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "項目2" in body and 'value="7"' in body
+    assert not case.assessments.exists()
+
+
+def test_assessment_trend_chart_data_is_on_the_case_page(as_alice, alice, case):
+    from cases import instruments
+
+    for day, answers in (("2026-09-01", [3, 3, 3]), ("2026-10-01", [2, 2, 2])):
+        services.assessment_record(
+            case=case,
+            by=alice,
+            instrument=instruments.UCLA3_JP_GOV,
+            answers=answers,
+            assessed_on=dt.date.fromisoformat(day),
+        )
+    body = as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    data = re.search(r'id="trend-data"[^>]*>(.*?)</script>', body).group(1)
+    assert '"y": 9' in data and '"y": 6' in data and 'id="trend-charts"' in body
+    assert data.index("2026-09-01") < data.index("2026-10-01")
+
+
+def test_viewing_a_case_writes_an_audit_event(as_bob, bob, case):
+    as_bob.get(reverse("cases:detail", args=[case.pk]), REMOTE_ADDR="10.1.2.3")
+    event = AuditEvent.objects.get(case_id=case.pk, action=AuditAction.VIEW)
+    assert event.user == bob and event.ip_address == "10.1.2.3"
+
+
+def test_who_viewed_tab_is_for_managers_only(as_bob, bob, as_mallory, as_alice, case):
+    as_bob.get(reverse("cases:detail", args=[case.pk]))
+    manager_page = as_mallory.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'data-testid="viewers-tab"' in manager_page and str(bob) in manager_page
+    counsellor_page = as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'data-testid="viewers-tab"' not in counsellor_page
+
+
+def test_audit_events_cannot_be_edited_through_the_admin(centre_a, case):
+    from accounts.models import Role
+
+    admin = UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True)
+    event = AuditEvent.objects.filter(case_id=case.pk).first()
+    client = client_for(admin)
+    url = reverse("admin:accounts_auditevent_change", args=[event.pk])
+    response = client.post(url, {"action": "view"})
+    assert response.status_code == 403
+    delete = reverse("admin:accounts_auditevent_delete", args=[event.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_person_unaware_warning_is_visible(as_alice, centre_a, alice):
+    unaware = make_case(centre_a, alice, person_aware="no")
+    body = as_alice.get(reverse("cases:detail", args=[unaware.pk])).content.decode()
+    assert 'data-testid="person-unaware"' in body
+
+
+def test_close_and_reopen_from_the_browser(as_alice, case):
+    url = reverse("cases:status", args=[case.pk])
+    response = as_alice.post(url, {"to_status": "closed"})
+    assert response.status_code == 200 and "終結理由" in response.content.decode()
+    as_alice.post(url, {"to_status": "closed", "closure_reason": "moved"})
+    as_alice.post(url, {"to_status": "open", "note": "再ひきこもり"})
+    case.refresh_from_db()
+    assert case.status == "open" and case.episode == 2
+
+
+def test_plan_with_milestones_and_stale_plan_edit(as_alice, as_mallory, case, plan):
+    data = {"goals": "新しい目標", "review_on": "2027-01-10", "version": "1"}
+    assert as_mallory.post(reverse("cases:plan_edit", args=[case.pk]), data).status_code == 302
+    response = as_alice.post(
+        reverse("cases:plan_edit", args=[case.pk]), {**data, "goals": "古い画面からの目標"}
+    )
+    assert response.status_code == 409
+    assert SupportPlan.objects.get(pk=plan.pk).goals == "新しい目標"
+
+
+# --- query budgets ---------------------------------------------------------------------
+
+
+def _cases(centre, by, n):
+    return [make_case(centre, by, primary_counsellor=by) for _ in range(n)]
+
+
+def test_case_list_query_count_does_not_grow_with_cases(
+    as_alice, centre_a, alice, django_assert_max_num_queries
+):
+    _cases(centre_a, alice, 1)
+    with django_assert_max_num_queries(12) as one:
+        as_alice.get(reverse("cases:list"))
+    _cases(centre_a, alice, 49)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = as_alice.get(reverse("cases:list"))
+    assert response.context["page"].paginator.count == 50
+
+
+def test_case_page_query_count_does_not_grow_with_contacts(
+    as_alice, alice, case, plan, django_assert_max_num_queries
+):
+    from tests.cases.test_services import contact
+
+    contact(case, alice)
+    with django_assert_max_num_queries(30) as one:
+        as_alice.get(reverse("cases:detail", args=[case.pk]))
+    for days in range(1, 50):
+        contact(case, alice, at=timezone.now() - dt.timedelta(days=days))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = as_alice.get(reverse("cases:detail", args=[case.pk]))
+    assert len([i for i in response.context["timeline"] if i.kind == "contact"]) == 50
+
+
+def test_sending_a_referral_without_consent_shows_why_and_changes_nothing(as_alice, alice, case):
+    referral = services.referral_create(
+        case=case,
+        by=alice,
+        fields={
+            "destination_kind": "hello_work",
+            "destination_name": "ハローワーク",
+            "referred_on": timezone.localdate(),
+        },
+    )
+    response = as_alice.post(
+        reverse("cases:referral_send", args=[case.pk, referral.pk]), follow=True
+    )
+    assert "有効な同意" in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.sent_at is None
