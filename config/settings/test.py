@@ -30,3 +30,7 @@ if _test_mail_dir:
             },
         }
     }
+
+# Serve static files from the apps and static/ directly; no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -111,3 +111,22 @@ def test_preferences_with_a_bad_email_keep_the_input(as_alice):
     )
     assert response.status_code == 200
     assert "新しい表示名" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "not_found", "forbidden"),
+    [("ja", "ページが見つかりません", "この操作はできません"), ("en", "Page not found", "You cannot do this")],
+)
+def test_error_pages_in_both_languages(as_bob, language, not_found, forbidden):
+    as_bob.cookies["django_language"] = language
+    response = as_bob.get("/cases/999999/")
+    assert response.status_code == 404 and not_found in response.content.decode()
+    response = as_bob.get(reverse("reminders:escalations"))
+    assert response.status_code == 403 and forbidden in response.content.decode()
+
+
+def test_server_error_page_is_bilingual():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "templates" / "500.html").read_text()
+    assert "エラーが発生しました" in page and "something went wrong" in page

@@ -1,0 +1,1 @@
+"""Benchmarks run by a command (`make bench-sweep`), never by the test suite."""
