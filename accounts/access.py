@@ -118,8 +118,3 @@ def get_case_for_user(user: User, pk: Any, queryset: QuerySet[Case] | None = Non
     from cases.models import Case  # cases depends on accounts, never the other way at import
 
     return get_for_user(queryset if queryset is not None else Case.objects.all(), user, pk)
-
-
-def get_case_child_for_user[M: Model](queryset: QuerySet[M], user: User, pk: Any) -> M:
-    """Records that hang off a case (contacts, assessments, plans...) are scoped through it."""
-    return get_for_user(queryset, user, pk, centre_field="case__centre")

@@ -6,4 +6,6 @@ from accounts.models import User
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "email", "language", "weekly_digest"]
+        # Not the e-mail address: it is where password resets go, so only an administrator
+        # changes it.
+        fields = ["display_name", "language", "weekly_digest"]

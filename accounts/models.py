@@ -3,6 +3,7 @@ from __future__ import annotations
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,10 +23,10 @@ class Centre(models.Model):
 
     visit_notice_days = models.PositiveSmallIntegerField(_("訪問の予告日数"), default=7)
     followup_interval_days = models.PositiveSmallIntegerField(
-        _("フォローアップ間隔（日）"), default=30
+        _("フォローアップ間隔（日）"), default=30, validators=[MinValueValidator(1)]
     )
     escalation_grace_days = models.PositiveSmallIntegerField(
-        _("エスカレーション猶予（日）"), default=7
+        _("エスカレーション猶予（日）"), default=7, validators=[MinValueValidator(1)]
     )
     pair_visit_required = models.BooleanField(_("訪問は2名以上"), default=True)
     elderly_parent_age = models.PositiveSmallIntegerField(_("8050: 親の年齢"), default=80)
@@ -39,6 +40,13 @@ class Centre(models.Model):
         verbose_name = _("センター")
         verbose_name_plural = _("センター")
         ordering = ["name"]
+        constraints = [
+            # The sweep's SQL and Python must agree: a cadence is at least a day.
+            models.CheckConstraint(
+                condition=models.Q(followup_interval_days__gte=1, escalation_grace_days__gte=1),
+                name="centre_cadence_positive",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -66,10 +74,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
-
-    @property
-    def is_manager(self) -> bool:
-        return self.role in (Role.MANAGER, Role.ADMIN)
 
     @property
     def is_counsellor(self) -> bool:

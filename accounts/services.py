@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import Model
 from django.http import HttpRequest
 
@@ -9,11 +10,14 @@ from accounts.models import AuditAction, AuditEvent, User
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The address for the audit trail. X-Forwarded-For is trusted only behind our own proxy
+    (AUDIT_TRUST_FORWARDED_FOR), since any client can send that header."""
     if request is None:
         return None
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip() or None
+    if forwarded and settings.AUDIT_TRUST_FORWARDED_FOR:
+        # The proxy appends the address it saw: the last entry is the one it vouches for.
+        return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -20,7 +19,6 @@ from cases.models import (
     ContactEntry,
     Milestone,
     Referral,
-    ReferralOutcome,
     SupportPlan,
 )
 
@@ -137,7 +135,7 @@ class IntakeCaseForm(CaseFormMixin, forms.ModelForm):
         self.fields["first_contact_by"].initial = "family"
 
 
-class SensitiveInfoForm(forms.ModelForm):
+class SensitiveInfoForm(VersionedForm):
     class Meta:
         model = CaseSensitiveInfo
         fields = [
@@ -174,12 +172,6 @@ class ContactForm(forms.ModelForm):
                 "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
             )
         self.fields["duration_minutes"].widget.attrs.update({"min": 0, "max": 1440, "step": 5})
-
-    def clean_occurred_at(self) -> dt.datetime:
-        value = self.cleaned_data["occurred_at"]
-        if value > timezone.now() + dt.timedelta(minutes=5):
-            raise forms.ValidationError(_("未来の日時の相談は記録できません。"))
-        return value
 
 
 class StatusForm(forms.Form):
@@ -302,6 +294,8 @@ class ReferralForm(forms.ModelForm):
         )
 
 
-class ReferralOutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("結果"), choices=ReferralOutcome.choices)
-    follow_up_on = forms.DateField(label=_("フォローアップ日"), required=False, widget=DATE)
+class ReferralOutcomeForm(VersionedForm):
+    class Meta:
+        model = Referral
+        fields = ["outcome", "follow_up_on"]
+        widgets = {"follow_up_on": DATE}

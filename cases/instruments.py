@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 # Digits only (any Unicode decimal digit, e.g. full-width "３"), optional ASCII sign. Everything
 # this accepts is also accepted by int(), which callers use when storing the answers.
-_INTEGER = re.compile(r"[+-]?\d+")
+# Bounded: a pasted 5,000-digit "answer" must be a clear error, not a 500 from int().
+_INTEGER = re.compile(r"[+-]?\d{1,6}")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -165,10 +165,10 @@ class Case(models.Model):
 
     # Follow-up cadence: None means "the centre's default".
     followup_interval_days = models.PositiveSmallIntegerField(
-        _("フォローアップ間隔（日）"), null=True, blank=True
+        _("フォローアップ間隔（日）"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
     escalation_grace_days = models.PositiveSmallIntegerField(
-        _("エスカレーション猶予（日）"), null=True, blank=True
+        _("エスカレーション猶予（日）"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
     last_two_way_contact_at = models.DateTimeField(_("最終の双方向連絡"), null=True, blank=True)
     # Start of the current silence episode: last two-way contact, (re)opening or pause end.
@@ -199,6 +199,13 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=CaseStatus.PAUSED) | Q(paused_until__isnull=False),
                 name="paused_case_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(followup_interval_days__isnull=True) | Q(followup_interval_days__gte=1)
+                )
+                & (Q(escalation_grace_days__isnull=True) | Q(escalation_grace_days__gte=1)),
+                name="case_cadence_positive",
             ),
         ]
         indexes = [
@@ -244,19 +251,16 @@ class Case(models.Model):
         return self.age_on(timezone.localdate())
 
     @property
-    def effective_age_band(self) -> str:
-        age = self.age
-        if age is None:
-            return self.age_band
-        return age_band_for(age)
-
-    @property
     def effective_followup_days(self) -> int:
-        return self.followup_interval_days or self.centre.followup_interval_days
+        if self.followup_interval_days is not None:
+            return self.followup_interval_days
+        return self.centre.followup_interval_days
 
     @property
     def effective_grace_days(self) -> int:
-        return self.escalation_grace_days or self.centre.escalation_grace_days
+        if self.escalation_grace_days is not None:
+            return self.escalation_grace_days
+        return self.centre.escalation_grace_days
 
     @property
     def risk_flags(self) -> list[str]:
@@ -286,6 +290,13 @@ class Case(models.Model):
             errors["withdrawal_since_month"] = _("月は1〜12で入力してください。")
         if self.birth_date and self.birth_date > timezone.localdate():
             errors["birth_date"] = _("生年月日が未来の日付になっています。")
+        if (
+            self.primary_counsellor_id
+            and not self.primary_counsellor.centres.filter(  # type: ignore[union-attr]
+                pk=self.centre_id
+            ).exists()
+        ):
+            errors["primary_counsellor"] = _("担当者はこのセンターの職員から選んでください。")
         if errors:
             raise ValidationError(errors)
 
@@ -309,6 +320,7 @@ class CaseSensitiveInfo(models.Model):
     medical_status = models.TextField(_("医療・服薬の状況"), blank=True)
     disability_certificate = models.CharField(_("障害者手帳等"), max_length=100, blank=True)
     collection_consent_recorded = models.BooleanField(_("取得の同意を得ている"), default=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -371,11 +383,22 @@ class ContactSource(models.TextChoices):
     FAMILY_CLASS = "family_class", _("家族教室")
 
 
+EARLIEST_CONTACT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def validate_contact_time(value: dt.datetime) -> None:
+    """No contact in the future, nor before such records could exist (a typo like 0026)."""
+    if value > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError(_("未来の日時の相談は記録できません。"))
+    if value < EARLIEST_CONTACT:
+        raise ValidationError(_("日時が古すぎます。年を確認してください。"))
+
+
 class ContactEntry(models.Model):
     """相談記録: the one timeline of contact with a case, whatever wrote it."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
-    occurred_at = models.DateTimeField(_("日時"))
+    occurred_at = models.DateTimeField(_("日時"), validators=[validate_contact_time])
     duration_minutes = models.PositiveSmallIntegerField(_("所要時間（分）"), default=0)
     channel = models.CharField(_("方法"), max_length=15, choices=Channel.choices)
     counterpart = models.CharField(_("相手"), max_length=10, choices=Counterpart.choices)
@@ -565,6 +588,7 @@ class Referral(models.Model):
         _("結果"), max_length=10, choices=ReferralOutcome.choices, default=ReferralOutcome.PENDING
     )
     follow_up_on = models.DateField(_("フォローアップ日"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -584,7 +608,3 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_destination_kind_display()} {self.referred_on}"
-
-    @property
-    def is_sent(self) -> bool:
-        return self.sent_at is not None

@@ -41,6 +41,22 @@ class StaleEdit(Exception):
     """Someone else saved the record after this form was loaded."""
 
 
+def _save_if_current(
+    model: type[SupportPlan] | type[Referral],
+    pk: int,
+    expected_version: int | None,
+    values: Mapping[str, Any],
+) -> None:
+    """Compare-and-swap on `version`: the write happens only if nobody saved in between."""
+    if expected_version is None:
+        raise StaleEdit
+    updated = model.objects.filter(pk=pk, version=expected_version).update(
+        **values, version=F("version") + 1
+    )
+    if not updated:
+        raise StaleEdit
+
+
 # --- search ------------------------------------------------------------------------------
 
 
@@ -170,19 +186,22 @@ def case_update(
     request: HttpRequest | None = None,
 ) -> Case:
     """Save edited fields only if nobody saved the case since `expected_version` was read."""
-    for name, value in changes.items():
-        setattr(case, name, value)
-    case.search_text = _search_text(case)
-    values = {**changes, "search_text": case.search_text}
-    if {"followup_interval_days", "escalation_grace_days"} & set(changes):
-        case.next_check_at = _next_check(case)
-        values["next_check_at"] = case.next_check_at
-    updated = Case.objects.filter(pk=case.pk, version=expected_version).update(
-        **values, version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not updated:
+    # Locked, so the sweep or a contact can't move the silence state under the reschedule.
+    current = Case.objects.select_for_update(of=("self",)).select_related("centre").get(pk=case.pk)
+    if current.version != expected_version:
         raise StaleEdit
-    case.version = expected_version + 1
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.search_text = _search_text(current)
+    fields = [*changes, "search_text", "version", "updated_at"]
+    if {"followup_interval_days", "escalation_grace_days"} & set(changes):
+        current.next_check_at = _next_check(current)
+        fields.append("next_check_at")
+    current.version += 1
+    current.full_clean(exclude=["number"])
+    current.save(update_fields=fields)
+    for name in fields:
+        setattr(case, name, getattr(current, name))
     _audit(
         by=by,
         action=AuditAction.CHANGE,
@@ -200,11 +219,15 @@ def case_sensitive_update(
     case: Case,
     by: User,
     changes: Mapping[str, Any],
+    expected_version: int,
     request: HttpRequest | None = None,
 ) -> CaseSensitiveInfo:
     info, _created = CaseSensitiveInfo.objects.select_for_update().get_or_create(case=case)
+    if info.version != expected_version:
+        raise StaleEdit
     for name, value in changes.items():
         setattr(info, name, value)
+    info.version += 1
     info.save()
     _audit(
         by=by,
@@ -230,7 +253,7 @@ def case_change_status(
 ) -> Case:
     """Close, pause, resume or reopen. Reopening a closed case is a re-withdrawal: a new
     episode starts and the earlier history stays on the timeline."""
-    case = Case.objects.select_for_update().select_related("centre").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("centre").get(pk=case.pk)
     from_status = case.status
     now = timezone.now()
     if to_status == from_status and to_status != CaseStatus.PAUSED:
@@ -323,8 +346,6 @@ def contact_record(
     one-way attempt (letter left, no answer) is logged but does not."""
     values = {"staff": by, **fields}
     entry = ContactEntry(case=case, created_by=by, source=source, **values)
-    if entry.occurred_at > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"occurred_at": _("未来の日時の相談は記録できません。")})
     entry.full_clean(exclude=["case", "created_by", "staff"])
     entry.save()
     if entry.two_way:
@@ -347,7 +368,7 @@ def case_two_way_contact(*, case: Case, at: dt.datetime) -> None:
         case_restart_silence_clock(case=row, at=at)
         changed += ["silence_clock_started_at", "silence_stage", "next_check_at"]
     if changed:
-        row.save(update_fields=changed)
+        row.save(update_fields=[*changed, "updated_at"])  # the list sorts by last activity
     for name in (
         "last_two_way_contact_at",
         "silence_clock_started_at",
@@ -405,13 +426,9 @@ def plan_save(
         plan = SupportPlan.objects.create(case=case, created_by=by, **fields)
         _audit(by=by, action=AuditAction.CREATE, obj=plan, case=case, request=request)
         return plan
-    if expected_version is None:
-        raise StaleEdit
-    updated = SupportPlan.objects.filter(pk=plan.pk, version=expected_version).update(
-        **fields, version=F("version") + 1, updated_at=timezone.now()
+    _save_if_current(
+        SupportPlan, plan.pk, expected_version, {**fields, "updated_at": timezone.now()}
     )
-    if not updated:
-        raise StaleEdit
     plan.refresh_from_db()
     _audit(
         by=by,
@@ -437,6 +454,8 @@ def milestone_add(
 def milestone_achieve(
     *, milestone: Milestone, by: User, on: dt.date, request: HttpRequest | None = None
 ) -> Milestone:
+    if milestone.achieved_on is not None:
+        raise ValidationError(_("この一歩はすでに達成済みです。"))
     milestone.achieved_on = on
     milestone.save(update_fields=["achieved_on"])
     _audit(
@@ -468,6 +487,8 @@ def consent_record(
 def consent_withdraw(
     *, consent: Consent, by: User, on: dt.date, request: HttpRequest | None = None
 ) -> Consent:
+    if consent.withdrawn_on is not None:
+        raise ValidationError(_("この同意はすでに撤回されています。"))
     if on < consent.given_on:
         raise ValidationError(_("撤回日は同意日より後にしてください。"))
     consent.withdrawn_on = on
@@ -510,6 +531,8 @@ def referral_mark_sent(
 ) -> Referral:
     """Rule 7: information leaves the centre only with consent in force on the day, or the
     legal basis of a support conference (支援会議) recorded."""
+    if referral.sent_at is not None:
+        raise ValidationError(_("このつなぎはすでに送付済みです。"))
     today = timezone.localdate()
     consent_ok = referral.consent is not None and referral.consent.is_active_on(today)
     if not consent_ok and not referral.legal_basis.strip():
@@ -538,12 +561,14 @@ def referral_record_outcome(
     by: User,
     outcome: str,
     follow_up_on: dt.date | None,
+    expected_version: int,
     request: HttpRequest | None = None,
 ) -> Referral:
     if outcome not in ReferralOutcome.values:
         raise ValidationError(_("結果を選んでください。"))
-    referral.outcome, referral.follow_up_on = outcome, follow_up_on
-    referral.save(update_fields=["outcome", "follow_up_on"])
+    values = {"outcome": outcome, "follow_up_on": follow_up_on}
+    _save_if_current(Referral, referral.pk, expected_version, values)
+    referral.refresh_from_db()
     _audit(
         by=by,
         action=AuditAction.CHANGE,

@@ -12,8 +12,9 @@ urlpatterns = [
     path("<int:pk>/status/", views.case_status, name="status"),
     path("<int:pk>/contacts/add/", views.contact_add, name="contact_add"),
     path("<int:pk>/assessments/add/", views.assessment_add, name="assessment_add"),
-    path("<int:pk>/plan/", views.plan_edit, name="plan_edit"),
-    path("<int:pk>/plan/milestones/add/", views.milestone_add, name="milestone_add"),
+    path("<int:pk>/plans/new/", views.plan_edit, name="plan_new"),
+    path("<int:pk>/plans/<int:plan_id>/", views.plan_edit, name="plan_edit"),
+    path("<int:pk>/plans/<int:plan_id>/milestones/add/", views.milestone_add, name="milestone_add"),
     path(
         "<int:pk>/plan/milestones/<int:milestone_id>/achieve/",
         views.milestone_achieve,

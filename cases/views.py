@@ -151,7 +151,6 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "assessments": assessments,
         "trend": selectors.assessment_trend(assessments),
         "contact_form": case_forms.ContactForm(),
-        "status_form": case_forms.StatusForm(),
         "instrument_choices": instruments.instrument_choices(),
     }
     if access.can(user, "case.view_sensitive"):
@@ -224,7 +223,9 @@ def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, "case.view_sensitive")
-    info, _created = CaseSensitiveInfo.objects.get_or_create(case=case)
+    info = CaseSensitiveInfo.objects.filter(case=case).first() or CaseSensitiveInfo(case=case)
+    if request.method == "GET":  # 要配慮個人情報 shown: the view is part of the audit trail
+        services.case_view_record(case=case, by=request.user, request=request)
     form = case_forms.SensitiveInfoForm(request.POST or None, instance=info)
     return _form_page(
         request,
@@ -235,7 +236,8 @@ def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         save=lambda: services.case_sensitive_update(
             case=case,
             by=request.user,
-            changes=form.cleaned_data,
+            changes=_changes(form),
+            expected_version=form.cleaned_data["version"],
             request=request,
         ),
     )
@@ -293,9 +295,12 @@ def assessment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def plan_edit(
+    request: AuthenticatedHttpRequest, pk: int, plan_id: int | None = None
+) -> HttpResponse:
+    """New plan (no plan_id) or that very plan: never "whichever is current at save time"."""
     case = _case(request, pk, "plan.edit")
-    plan = None if request.GET.get("new") else selectors.current_plan(case)
+    plan = get_object_or_404(case.plans, pk=plan_id) if plan_id else None
     form = case_forms.PlanForm(request.POST or None, instance=plan)
     return _form_page(
         request,
@@ -314,12 +319,9 @@ def plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def milestone_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def milestone_add(request: AuthenticatedHttpRequest, pk: int, plan_id: int) -> HttpResponse:
     case = _case(request, pk, "plan.edit")
-    plan = selectors.current_plan(case)
-    if plan is None:
-        messages.info(request, _("先に支援計画を作成してください。"))
-        return redirect("cases:plan_edit", pk=case.pk)
+    plan = get_object_or_404(case.plans, pk=plan_id)
     form = case_forms.MilestoneForm(request.POST or None)
     return _form_page(
         request,
@@ -423,10 +425,7 @@ def referral_send(request: AuthenticatedHttpRequest, pk: int, referral_id: int) 
 def referral_outcome(request: AuthenticatedHttpRequest, pk: int, referral_id: int) -> HttpResponse:
     case = _case(request, pk, "referral.edit")
     referral = get_object_or_404(case.referrals, pk=referral_id)
-    form = case_forms.ReferralOutcomeForm(
-        request.POST or None,
-        initial={"outcome": referral.outcome, "follow_up_on": referral.follow_up_on},
-    )
+    form = case_forms.ReferralOutcomeForm(request.POST or None, instance=referral)
     return _form_page(
         request,
         case=case,
@@ -436,8 +435,10 @@ def referral_outcome(request: AuthenticatedHttpRequest, pk: int, referral_id: in
         save=lambda: services.referral_record_outcome(
             referral=referral,
             by=request.user,
+            outcome=form.cleaned_data["outcome"],
+            follow_up_on=form.cleaned_data["follow_up_on"],
+            expected_version=form.cleaned_data["version"],
             request=request,
-            **form.cleaned_data,
         ),
     )
 

@@ -25,6 +25,8 @@ from reminders.models import Notification, NotificationChannel, SweepHeartbeat
 logger = logging.getLogger(__name__)
 
 SILENCE_HEARTBEAT = "silence"
+# A ceiling, so that a bug can never turn the sweep into an endless loop (10M cases / 5,000).
+MAX_SWEEP_BATCHES = 2000
 
 
 # --- the sweep ---------------------------------------------------------------------------
@@ -37,6 +39,7 @@ WITH due AS (
     SELECT c.id
       FROM cases_case c
      WHERE c.status = 'open' AND c.next_check_at <= %(now)s
+       AND c.silence_stage IN ('ok', 'reminded')
      ORDER BY c.next_check_at
      LIMIT %(batch)s
        FOR UPDATE OF c SKIP LOCKED
@@ -75,8 +78,12 @@ WITH due AS (
            adv.case_number, counsellor.id AS counsellor_id
       FROM alerts a
       JOIN advanced adv ON adv.id = a.case_id
+      -- only a counsellor who still works at the case's centre; otherwise nobody owns it
       LEFT JOIN accounts_user counsellor
              ON counsellor.id = adv.primary_counsellor_id AND counsellor.is_active
+            AND counsellor.role IN ('counsellor', 'manager')
+            AND EXISTS (SELECT 1 FROM accounts_user_centres uc
+                         WHERE uc.user_id = counsellor.id AND uc.centre_id = adv.centre_id)
 ), recipients AS (
     -- the responsible counsellor hears first; managers on escalation, or when nobody owns it
     SELECT t.*, t.counsellor_id AS user_id FROM targets t WHERE t.counsellor_id IS NOT NULL
@@ -128,7 +135,7 @@ def sweep_silence(*, now: dt.datetime | None = None, batch_size: int | None = No
         name=SILENCE_HEARTBEAT, defaults={"last_started_at": now}
     )
     result = SweepResult(resumed=cases_resume_expired_pauses(today=timezone.localdate(now)))
-    while True:
+    for _batch in range(MAX_SWEEP_BATCHES):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_SWEEP_BATCH_SQL, {"now": now, "batch": batch_size})
             due, reminded, escalated, queued = cursor.fetchone()
@@ -343,12 +350,10 @@ def notification_mark_done(*, notification: Notification) -> None:
     )
 
 
-def inbox_mark_read(*, user: User) -> int:
+def inbox_mark_read(*, user: User, notification_ids: Iterable[int]) -> int:
+    """Only what the user was shown: not other pages, nor what arrived while reading."""
     return Notification.objects.filter(
-        recipient=user,
-        channel=NotificationChannel.IN_APP,
-        read_at__isnull=True,
-        sent_at__isnull=False,
+        recipient=user, pk__in=list(notification_ids), read_at__isnull=True
     ).update(read_at=timezone.now())
 
 

@@ -38,7 +38,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
         "reminders/inbox.html",
         {"page": page, "items": items, "show_done": show_done, "query": f"done={int(show_done)}"},
     )
-    services.inbox_mark_read(user=request.user)
+    services.inbox_mark_read(user=request.user, notification_ids=[n.pk for n in page])
     return response
 
 

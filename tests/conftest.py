@@ -71,3 +71,12 @@ def unused_tcp_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def japanese_by_default():
+    """Each test starts in Japanese, whatever language an earlier request activated."""
+    from django.utils import translation
+
+    with translation.override("ja"):
+        yield

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from cases import instruments
 from cases.instruments import (
@@ -59,7 +60,8 @@ def test_instrument_choices_use_code_colon_version() -> None:
         "gaf:dsm-iv-tr",
     ]
     labels = dict(choices)
-    assert str(labels["hq25:teo2018"]) == "HQ-25 ひきこもり質問票"
+    with translation.override("ja"):
+        assert str(labels["hq25:teo2018"]) == "HQ-25 ひきこもり質問票"
     # Each value splits back to a registry key, as the view does with partition(":").
     for value, _label in choices:
         code, _sep, version = value.partition(":")

@@ -68,8 +68,9 @@ GET_VIEWS = [
     ("cases:sensitive_edit", {}, "casework"),
     ("cases:status", {}, "casework"),
     ("cases:assessment_add", {}, "casework"),
-    ("cases:plan_edit", {}, "casework"),
-    ("cases:milestone_add", {}, "casework"),
+    ("cases:plan_new", {}, "casework"),
+    ("cases:plan_edit", {"plan_id": None}, "casework"),
+    ("cases:milestone_add", {"plan_id": None}, "casework"),
     ("cases:consent_add", {}, "casework"),
     ("cases:referral_add", {}, "casework"),
     ("cases:referral_outcome", {"referral_id": None}, "casework"),
@@ -82,12 +83,14 @@ ALLOWED = {
 }
 
 
-def _url(name, kwargs, case, referral):
+def _url(name, kwargs, case, referral, plan):
     if kwargs is None:
         return reverse(name)
     filled = {"pk": case.pk}
     if "referral_id" in kwargs:
         filled["referral_id"] = referral.pk
+    if "plan_id" in kwargs:
+        filled["plan_id"] = plan.pk
     return reverse(name, kwargs=filled)
 
 
@@ -95,7 +98,7 @@ def _url(name, kwargs, case, referral):
 def test_every_case_view_is_authorised_by_role_and_centre(
     name, kwargs, who, case, plan, referral, alice, bob, charlie, mallory
 ):
-    url = _url(name, kwargs, case, referral)
+    url = _url(name, kwargs, case, referral, plan)
     for user in (alice, bob, mallory, charlie):
         status = client_for(user).get(url).status_code
         if user.username == "charlie":
@@ -363,12 +366,139 @@ def test_close_and_reopen_from_the_browser(as_alice, case):
 
 def test_plan_with_milestones_and_stale_plan_edit(as_alice, as_mallory, case, plan):
     data = {"goals": "新しい目標", "review_on": "2027-01-10", "version": "1"}
-    assert as_mallory.post(reverse("cases:plan_edit", args=[case.pk]), data).status_code == 302
-    response = as_alice.post(
-        reverse("cases:plan_edit", args=[case.pk]), {**data, "goals": "古い画面からの目標"}
-    )
+    url = reverse("cases:plan_edit", args=[case.pk, plan.pk])
+    assert as_mallory.post(url, data).status_code == 302
+    response = as_alice.post(url, {**data, "goals": "古い画面からの目標"})
     assert response.status_code == 409
     assert SupportPlan.objects.get(pk=plan.pk).goals == "新しい目標"
+
+
+def test_editing_a_plan_never_overwrites_a_newer_plan(as_alice, as_mallory, case, plan):
+    """Alice opened plan 1; meanwhile Mallory started plan 2. Alice's save stays on plan 1."""
+    as_mallory.post(
+        reverse("cases:plan_new", args=[case.pk]),
+        {"goals": "新しい計画", "review_on": "2027-02-01"},
+    )
+    newer = case.plans.exclude(pk=plan.pk).get()
+    as_alice.post(
+        reverse("cases:plan_edit", args=[case.pk, plan.pk]),
+        {"goals": "計画1の修正", "review_on": "2027-01-10", "version": "1"},
+    )
+    assert SupportPlan.objects.get(pk=plan.pk).goals == "計画1の修正"
+    assert SupportPlan.objects.get(pk=newer.pk).goals == "新しい計画"
+
+
+def test_stale_sensitive_info_edit_is_refused(as_alice, as_mallory, case):
+    url = reverse("cases:sensitive_edit", args=[case.pk])
+    data = {
+        "conditions": "更新A",
+        "medical_status": "",
+        "disability_certificate": "",
+        "version": "1",
+    }
+    assert as_mallory.post(url, data).status_code == 302
+    response = as_alice.post(url, {**data, "conditions": "古い画面からの更新"})
+    assert response.status_code == 409 and "古い画面からの更新" in response.content.decode()
+    assert CaseSensitiveInfo.objects.get(case=case).conditions == "更新A"
+
+
+def test_stale_referral_outcome_is_refused(as_alice, as_mallory, case, referral):
+    url = reverse("cases:referral_outcome", args=[case.pk, referral.pk])
+    assert as_mallory.post(url, {"outcome": "accepted", "version": "1"}).status_code == 302
+    response = as_alice.post(url, {"outcome": "declined", "version": "1"})
+    assert response.status_code == 409
+    referral.refresh_from_db()
+    assert referral.outcome == "accepted"
+
+
+def test_opening_sensitive_info_is_audited(as_alice, alice, case):
+    as_alice.get(reverse("cases:sensitive_edit", args=[case.pk]))
+    assert AuditEvent.objects.filter(case_id=case.pk, action=AuditAction.VIEW, user=alice).exists()
+
+
+def test_another_cases_records_cannot_be_reached_through_my_case(
+    as_alice, centre_a, alice, case, consent, referral, plan
+):
+    other = make_case(centre_a, alice)
+    for url in (
+        reverse("cases:consent_withdraw", args=[other.pk, consent.pk]),
+        reverse("cases:referral_send", args=[other.pk, referral.pk]),
+        reverse("cases:milestone_achieve", args=[other.pk, plan.milestones.get().pk]),
+    ):
+        assert as_alice.post(url).status_code == 404
+    assert as_alice.get(reverse("cases:plan_edit", args=[other.pk, plan.pk])).status_code == 404
+
+
+def test_a_counsellor_of_another_centre_cannot_be_assigned(as_alice, case, charlie):
+    form = {
+        "version": "1",
+        "first_contact_date": case.first_contact_date.isoformat(),
+        "first_contact_by": "family",
+        "age_band": "unknown",
+        "gender": "unanswered",
+        "support_stage": "family",
+        "person_aware": "unknown",
+        "primary_counsellor": str(charlie.pk),
+    }
+    response = as_alice.post(reverse("cases:edit", args=[case.pk]), form)
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert case.primary_counsellor != charlie
+
+
+def test_consent_of_another_case_cannot_back_a_referral(as_alice, centre_a, alice, consent):
+    other = make_case(centre_a, alice)
+    response = as_alice.post(
+        reverse("cases:referral_add", args=[other.pk]),
+        {
+            "destination_kind": "saposte",
+            "destination_name": "サポステ",
+            "referred_on": "2026-11-01",
+            "consent": str(consent.pk),
+        },
+    )
+    assert response.status_code == 200
+    assert not other.referrals.exists()
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "0026-11-01T10:00", "2099-01-01T10:00"])
+def test_absurd_contact_dates_are_refused_not_stored(as_alice, case, when):
+    response = as_alice.post(
+        reverse("cases:contact_add", args=[case.pk]),
+        {
+            "occurred_at": when,
+            "channel": "phone",
+            "counterpart": "family",
+            "duration_minutes": "10",
+            "note": "残すメモ",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and "残すメモ" in response.content.decode()
+    assert not ContactEntry.objects.exists()
+
+
+def test_a_cadence_of_zero_days_is_refused(as_alice, case):
+    form = {
+        "version": "1",
+        "first_contact_date": case.first_contact_date.isoformat(),
+        "first_contact_by": "family",
+        "age_band": "unknown",
+        "gender": "unanswered",
+        "support_stage": "family",
+        "person_aware": "unknown",
+        "followup_interval_days": "0",
+    }
+    response = as_alice.post(reverse("cases:edit", args=[case.pk]), form)
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert case.followup_interval_days is None
+
+
+def test_huge_assessment_answer_is_a_clear_error_not_a_500(as_alice, case):
+    url = reverse("cases:assessment_add", args=[case.pk]) + "?instrument=gaf:dsm-iv-tr"
+    response = as_alice.post(url, {"assessed_on": "2026-11-01", "item_1": "9" * 5000})
+    assert response.status_code == 200 and "項目1" in response.content.decode()
 
 
 # --- query budgets ---------------------------------------------------------------------

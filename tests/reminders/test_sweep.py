@@ -378,3 +378,29 @@ def test_a_claim_taken_over_after_the_timeout_is_not_sent_by_its_first_owner(
             services.notification_deliver(notification_id=pk, token=second) for pk in claimed
         ]
     assert outcomes == ["sent", "sent"] and len(mailoutbox) == 1
+
+
+def test_a_counsellor_who_left_the_centre_is_not_reminded_the_managers_are(
+    silent_case, alice, centre_a, centre_b
+):
+    alice.centres.set([centre_b])
+    sweep_at(day(31))
+    recipients = set(Notification.objects.values_list("recipient__username", flat=True))
+    assert recipients == {"mallory"}
+
+
+def test_long_case_numbers_are_not_cut_in_messages(centre_a, alice):
+    centre_a.last_case_number = 12344
+    centre_a.save()
+    with time_machine.travel(START, tick=False):
+        case = make_case(centre_a, alice, primary_counsellor=alice)
+    sweep_at(day(31))
+    assert case.case_number == "K-12345"
+    assert {n.context["case_number"] for n in Notification.objects.all()} == {"K-12345"}
+
+
+def test_inbox_marks_read_only_what_was_shown(centre_a, alice, as_alice):
+    _deliver_alerts(centre_a, alice, 35)  # two pages of 30
+    as_alice.get(reverse("reminders:inbox"))
+    unread = Notification.objects.filter(recipient=alice, channel="in_app", read_at__isnull=True)
+    assert unread.count() == 5
