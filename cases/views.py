@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +22,7 @@ from cases.filters import CaseFilter
 from cases.models import Case, CaseSensitiveInfo, Milestone
 
 PAGE_SIZE = 25
+SEARCH_SESSION_KEY = "case_search"
 
 
 def _case(request: AuthenticatedHttpRequest, pk: int, action: str) -> Case:
@@ -91,10 +93,21 @@ def _post_action(
 
 @permission_required("case.view")
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    queryset = selectors.case_list_queryset(request.user)
+    """The search text may be a name, so it never travels in the URL (access logs, history):
+    the form is POSTed, the text kept in the session, and the other filters stay in the URL."""
+    if request.method == "POST" or "q" in request.GET or "clear" in request.GET:
+        source = request.POST if request.method == "POST" else request.GET
+        request.session[SEARCH_SESSION_KEY] = "" if "clear" in source else source.get("q", "")
+        kept = source.copy()
+        for name in ("q", "csrfmiddlewaretoken", "page", "clear"):
+            kept.pop(name, None)
+        url = reverse("cases:list")
+        return redirect(f"{url}?{kept.urlencode()}" if kept else url)
+    data = request.GET.copy()
+    data["q"] = request.session.get(SEARCH_SESSION_KEY, "")
     case_filter = CaseFilter(
-        request.GET,
-        queryset=queryset,
+        data,
+        queryset=selectors.case_list_queryset(request.user),
         centre=access.primary_centre(request.user),
     )
     page = Paginator(case_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -157,7 +157,8 @@ def test_search_by_number_name_or_furigana(as_alice, centre_a, alice, query):
         family_name_kana="ささき",
         given_name_kana="はなこ",
     )
-    body = as_alice.get(reverse("cases:list"), {"q": query}).content.decode()
+    response = as_alice.post(reverse("cases:list"), {"q": query}, follow=True)
+    body = response.content.decode()
     assert "K-0001" in body
     assert "K-0002" not in body
 
@@ -551,3 +552,19 @@ def test_sending_a_referral_without_consent_shows_why_and_changes_nothing(as_ali
     assert "有効な同意" in response.content.decode()
     referral.refresh_from_db()
     assert referral.sent_at is None
+
+
+def test_search_text_never_appears_in_a_url(as_alice, centre_a, alice):
+    for _ in range(30):
+        make_case(centre_a, alice)
+    response = as_alice.post(reverse("cases:list"), {"q": "やまだ", "status": "open"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cases:list") + "?status=open"
+    body = as_alice.get(response["Location"]).content.decode()
+    assert "page=2" in body and "やまだ" not in body.split('name="q"')[0]
+    assert not re.search(r'href="[^"]*(%E3%82%84|やまだ)', body)
+    # An old bookmark with ?q= is moved into the session and stripped from the address.
+    old = as_alice.get(reverse("cases:list"), {"q": "やまだ"})
+    assert old.status_code == 302 and "q=" not in old["Location"]
+    cleared = as_alice.get(reverse("cases:list"), {"clear": "1"}, follow=True)
+    assert cleared.context["filter"].form["q"].value() == ""
