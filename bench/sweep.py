@@ -75,6 +75,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--batch-size", type=int, default=None, help="default: settings.SWEEP_BATCH_SIZE"
     )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=None,
+        help="connections sweeping side by side (default: settings.SWEEP_PARALLELISM)",
+    )
     parser.add_argument("--centres", type=int, default=50)
     parser.add_argument("--counsellors", type=int, default=5, help="counsellors per centre")
     parser.add_argument("--managers", type=int, default=1, help="managers per centre")
@@ -494,6 +500,10 @@ def delivery_stubbed() -> Iterator[list[int]]:
         services.enqueue_delivery = original  # type: ignore[assignment]
 
 
+# Connections sweeping side by side; set from --parallel in main().
+PARALLEL = 1
+
+
 def timed_sweep(now: dt.datetime, batch_size: int) -> dict[str, Any]:
     from django.db import connection
 
@@ -511,7 +521,7 @@ def timed_sweep(now: dt.datetime, batch_size: int) -> dict[str, Any]:
 
     with delivery_stubbed() as publishes, connection.execute_wrapper(time_batches):
         started = time.perf_counter()
-        result = services.sweep_silence(now=now, batch_size=batch_size)
+        result = services.sweep_silence(now=now, batch_size=batch_size, parallel=PARALLEL)
         seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
@@ -714,6 +724,7 @@ def environment(batch_size: int) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
         "sweep_batch_size": batch_size,
+        "sweep_parallelism": PARALLEL,
     }
 
 
@@ -932,6 +943,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from django.utils import timezone
 
     batch_size = args.batch_size or settings.SWEEP_BATCH_SIZE
+    global PARALLEL
+    PARALLEL = args.parallel or settings.SWEEP_PARALLELISM
     now = timezone.now().replace(second=0, microsecond=0)
     due = round(args.cases * args.due_fraction)
     print(

@@ -19,8 +19,13 @@ class CaseAlert(models.Model):
     """One per case, stage and silence episode: the unique key is what makes a reminder
     go out once per episode however many sweeps run."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="alerts")
-    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
+    # Covered by the unique key and by alert_centre: no separate foreign-key indexes, since
+    # the sweep inserts alerts by the ten thousand.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="alerts", db_index=False)
+    # Copied from the case in the same statement: no database check needed (nor its cost).
+    centre = models.ForeignKey(
+        Centre, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     stage = models.CharField(max_length=10, choices=AlertStage.choices)
     # The start of the silence episode (Case.silence_clock_started_at when raised).
     clock_started_at = models.DateTimeField()
@@ -54,11 +59,33 @@ class Notification(models.Model):
     text is rendered from it in the recipient's language."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
-    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, null=True, related_name="+")
+    # recipient is covered by notification_once, centre by notification_failed (its only
+    # query); alert rows go only with their case, which is indexed here.
+    # centre and alert are copies of what the sweep has just read or written in the same
+    # statement, so they skip the database's foreign-key check (the bulk of the sweep's cost
+    # at commit); Django still cascades deletes. case and recipient keep the check.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, related_name="+")
-    alert = models.ForeignKey(CaseAlert, on_delete=models.CASCADE, null=True, related_name="+")
+    alert = models.ForeignKey(
+        CaseAlert,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
     kind = models.CharField(max_length=40)
     context = models.JSONField(default=dict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -125,9 +126,40 @@ class SweepResult:
     batches: int = 0
 
 
-def sweep_silence(*, now: dt.datetime | None = None, batch_size: int | None = None) -> SweepResult:
+def _sweep_batches(
+    *, now: dt.datetime, batch_size: int, result: SweepResult, lock: threading.Lock
+) -> None:
+    for _batch in range(MAX_SWEEP_BATCHES):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_SWEEP_BATCH_SQL, {"now": now, "batch": batch_size})
+            due, reminded, escalated, queued = cursor.fetchone()
+        with lock:
+            result.batches += 1
+            result.due += due
+            result.reminded += reminded
+            result.escalated += escalated
+            result.notifications += queued
+        if due < batch_size:
+            return
+
+
+def _sweep_batches_in_thread(**kwargs: Any) -> None:
+    try:
+        _sweep_batches(**kwargs)
+    finally:
+        connection.close()  # the thread's own connection
+
+
+def sweep_silence(
+    *, now: dt.datetime | None = None, batch_size: int | None = None, parallel: int = 1
+) -> SweepResult:
     """Raise reminders and escalations for every silent open case. Safe to run concurrently
-    and repeatedly: each case, stage and silence episode alerts once."""
+    and repeatedly: each case, stage and silence episode alerts once.
+
+    With `parallel` > 1 that many connections sweep side by side (SKIP LOCKED hands each a
+    different share of the due cases), using the cores of the database server. Inside an
+    open transaction the sweep stays on the caller's connection: other connections could not
+    see what the caller has not committed."""
     now = now or timezone.now()
     batch_size = batch_size or settings.SWEEP_BATCH_SIZE
     started = time.monotonic()
@@ -135,17 +167,18 @@ def sweep_silence(*, now: dt.datetime | None = None, batch_size: int | None = No
         name=SILENCE_HEARTBEAT, defaults={"last_started_at": now}
     )
     result = SweepResult(resumed=cases_resume_expired_pauses(today=timezone.localdate(now)))
-    for _batch in range(MAX_SWEEP_BATCHES):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_SWEEP_BATCH_SQL, {"now": now, "batch": batch_size})
-            due, reminded, escalated, queued = cursor.fetchone()
-        result.batches += 1
-        result.due += due
-        result.reminded += reminded
-        result.escalated += escalated
-        result.notifications += queued
-        if due < batch_size:
-            break
+    lock = threading.Lock()
+    work = {"now": now, "batch_size": batch_size, "result": result, "lock": lock}
+    if parallel <= 1 or connection.in_atomic_block:
+        _sweep_batches(**work)  # type: ignore[arg-type]
+    else:
+        threads = [
+            threading.Thread(target=_sweep_batches_in_thread, kwargs=work) for _ in range(parallel)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     SweepHeartbeat.objects.filter(name=SILENCE_HEARTBEAT).update(
         last_completed_at=timezone.now(),
         last_duration_ms=int((time.monotonic() - started) * 1000),

@@ -4,6 +4,7 @@ re-queued when their worker process dies, and the work they do is idempotent."""
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from reminders import services
 
@@ -12,7 +13,7 @@ from reminders import services
 def sweep_silence() -> dict[str, int]:
     from dataclasses import asdict
 
-    return asdict(services.sweep_silence())
+    return asdict(services.sweep_silence(parallel=settings.SWEEP_PARALLELISM))
 
 
 @shared_task(

@@ -404,3 +404,19 @@ def test_inbox_marks_read_only_what_was_shown(centre_a, alice, as_alice):
     as_alice.get(reverse("reminders:inbox"))
     unread = Notification.objects.filter(recipient=alice, channel="in_app", read_at__isnull=True)
     assert unread.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_parallel_sweep_alerts_every_due_case_exactly_once(centre_a, alice, mallory):
+    with time_machine.travel(START, tick=False):
+        cases = [make_case(centre_a, alice, primary_counsellor=alice) for _ in range(60)]
+    result = services.sweep_silence(now=day(31), batch_size=7, parallel=3)
+    assert (result.due, result.reminded) == (len(cases), len(cases))
+    assert CaseAlert.objects.filter(stage="reminded").count() == len(cases)
+    assert Notification.objects.count() == 2 * len(cases)
+    assert not Case.objects.filter(silence_stage="ok").exists()
+
+
+def test_inside_a_transaction_the_sweep_stays_on_the_callers_connection(silent_case):
+    # Other connections could not see the uncommitted case: the sweep must not hand off.
+    assert services.sweep_silence(now=day(31), parallel=4).reminded == 1

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management import BaseCommand
 
 from reminders.services import deliver_pending, sweep_silence
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--deliver", action="store_true", help="also deliver the outbox now")
 
     def handle(self, *args: Any, deliver: bool = False, **options: Any) -> None:
-        result = sweep_silence()
+        result = sweep_silence(parallel=settings.SWEEP_PARALLELISM)
         self.stdout.write(
             f"sweep: due={result.due} reminded={result.reminded} escalated={result.escalated} "
             f"notifications={result.notifications} resumed={result.resumed}"
