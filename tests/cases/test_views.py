@@ -14,6 +14,20 @@ from tests.factories import UserFactory, make_case
 pytestmark = pytest.mark.django_db
 
 
+def case_form_data(case, **overrides):
+    """What the edit form posts for an untouched case, plus the given changes."""
+    return {
+        "version": str(case.version),
+        "first_contact_date": case.first_contact_date.isoformat(),
+        "first_contact_by": "family",
+        "age_band": "unknown",
+        "gender": "unanswered",
+        "support_stage": "family",
+        "person_aware": "unknown",
+        **overrides,
+    }
+
+
 @pytest.fixture
 def case(centre_a, alice):
     case = make_case(centre_a, alice, primary_counsellor=alice)
@@ -260,16 +274,7 @@ def test_quick_add_contact_with_bad_input_keeps_the_note(as_alice, case):
 
 
 def test_stale_edit_is_refused_with_a_clear_message_and_input_kept(as_alice, as_mallory, case):
-    form = {
-        "version": "1",
-        "first_contact_date": case.first_contact_date.isoformat(),
-        "first_contact_by": "family",
-        "age_band": "unknown",
-        "gender": "unanswered",
-        "support_stage": "family",
-        "person_aware": "unknown",
-        "family_name": "山田",
-    }
+    form = case_form_data(case, family_name="山田")
     first = as_mallory.post(
         reverse("cases:edit", args=[case.pk]), {**form, "given_name": "マネージャーの変更"}
     )
@@ -431,16 +436,7 @@ def test_another_cases_records_cannot_be_reached_through_my_case(
 
 
 def test_a_counsellor_of_another_centre_cannot_be_assigned(as_alice, case, charlie):
-    form = {
-        "version": "1",
-        "first_contact_date": case.first_contact_date.isoformat(),
-        "first_contact_by": "family",
-        "age_band": "unknown",
-        "gender": "unanswered",
-        "support_stage": "family",
-        "person_aware": "unknown",
-        "primary_counsellor": str(charlie.pk),
-    }
+    form = case_form_data(case, primary_counsellor=str(charlie.pk))
     response = as_alice.post(reverse("cases:edit", args=[case.pk]), form)
     assert response.status_code == 200
     case.refresh_from_db()
@@ -480,16 +476,7 @@ def test_absurd_contact_dates_are_refused_not_stored(as_alice, case, when):
 
 
 def test_a_cadence_of_zero_days_is_refused(as_alice, case):
-    form = {
-        "version": "1",
-        "first_contact_date": case.first_contact_date.isoformat(),
-        "first_contact_by": "family",
-        "age_band": "unknown",
-        "gender": "unanswered",
-        "support_stage": "family",
-        "person_aware": "unknown",
-        "followup_interval_days": "0",
-    }
+    form = case_form_data(case, followup_interval_days="0")
     response = as_alice.post(reverse("cases:edit", args=[case.pk]), form)
     assert response.status_code == 200
     case.refresh_from_db()
