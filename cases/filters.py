@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +33,13 @@ class CaseFilter(django_filters.FilterSet):
     risk = django_filters.ChoiceFilter(
         label=_("リスク"), choices=[(k, v[1]) for k, v in RISK_FILTERS.items()], method="by_risk"
     )
-    silent = django_filters.BooleanFilter(label=_("連絡が途絶えている"), method="by_silence")
+    silent = django_filters.BooleanFilter(
+        label=_("連絡が途絶えている"),
+        method="by_silence",
+        widget=forms.Select(
+            choices=[("", _("すべて")), ("true", _("はい")), ("false", _("いいえ"))]
+        ),
+    )
     sort = django_filters.OrderingFilter(
         label=_("並び順"),
         fields=(

@@ -3,10 +3,12 @@ cases. Idempotent: running it again changes nothing that is already there."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.management import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Centre, Role, User
 
@@ -67,7 +69,14 @@ class Command(BaseCommand):
     def seed_cases(self, centres: dict[str, Centre]) -> None:
         from cases.demo import seed_demo_cases
 
+        created_any = False
         for key, centre in centres.items():
             created = seed_demo_cases(centre=centre, seed=ord(key))
             if created:
+                created_any = True
                 self.stdout.write(f"{centre.name}: {created} demo cases")
+        if created_any:
+            # A sweep as it ran a week ago, so managers find escalated cases on day one.
+            from reminders.services import sweep_silence
+
+            sweep_silence(now=timezone.now() - dt.timedelta(days=8))
