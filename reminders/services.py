@@ -85,18 +85,27 @@ WITH due AS (
             AND counsellor.role IN ('counsellor', 'manager')
             AND EXISTS (SELECT 1 FROM accounts_user_centres uc
                          WHERE uc.user_id = counsellor.id AND uc.centre_id = adv.centre_id)
+), managers AS (
+    SELECT uc.centre_id, uc.user_id
+      FROM accounts_user_centres uc
+      JOIN accounts_user u ON u.id = uc.user_id
+     WHERE u.role = 'manager' AND u.is_active
 ), recipients AS (
     -- the responsible counsellor hears first; managers on escalation, or when nobody owns it
     SELECT t.*, t.counsellor_id AS user_id FROM targets t WHERE t.counsellor_id IS NOT NULL
     UNION ALL
     SELECT t.*, m.user_id
       FROM targets t
-      JOIN (SELECT uc.centre_id, uc.user_id
-              FROM accounts_user_centres uc
-              JOIN accounts_user u ON u.id = uc.user_id
-             WHERE u.role = 'manager' AND u.is_active) m ON m.centre_id = t.centre_id
+      JOIN managers m ON m.centre_id = t.centre_id
      WHERE (t.stage = 'escalated' OR t.counsellor_id IS NULL)
        AND m.user_id IS DISTINCT FROM t.counsellor_id
+    UNION ALL
+    -- a centre without an active manager: the system administrators, so no alert is lost
+    SELECT t.*, a.id
+      FROM targets t
+      JOIN accounts_user a ON a.role = 'admin' AND a.is_active
+     WHERE (t.stage = 'escalated' OR t.counsellor_id IS NULL)
+       AND t.centre_id NOT IN (SELECT centre_id FROM managers)
 ), queued AS (
     INSERT INTO reminders_notification
            (recipient_id, centre_id, case_id, alert_id, channel, kind, context, dedupe_key,
@@ -431,6 +440,8 @@ def weekly_digests_queue(*, now: dt.datetime | None = None) -> int:
             totals, scope = dict(by_counsellor.get(user.pk, empty)), "own"
         queued += notification_queue(
             recipients=[user],
+            # so that a failed digest shows on that centre's manager page
+            centre=next(iter(user.centres.all()), None),
             kind="weekly_digest",
             context={**totals, "scope": scope, "week": week_label},
             dedupe_key=f"digest:{week_label}",

@@ -420,3 +420,25 @@ def test_a_parallel_sweep_alerts_every_due_case_exactly_once(centre_a, alice, ma
 def test_inside_a_transaction_the_sweep_stays_on_the_callers_connection(silent_case):
     # Other connections could not see the uncommitted case: the sweep must not hand off.
     assert services.sweep_silence(now=day(31), parallel=4).reminded == 1
+
+
+def test_escalation_of_a_centre_without_manager_goes_to_the_administrators(centre_b, charlie):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    admin = UserFactory(role=Role.ADMIN)
+    with time_machine.travel(START, tick=False):
+        make_case(centre_b, charlie, primary_counsellor=charlie)
+    sweep_at(day(31))
+    sweep_at(day(38))
+    escalated = Notification.objects.filter(kind="silence_escalated")
+    assert set(escalated.values_list("recipient_id", flat=True)) == {charlie.pk, admin.pk}
+
+
+def test_a_failed_digest_is_visible_to_the_centres_manager(centre_a, alice, as_mallory):
+    with time_machine.travel(day(1), tick=False):
+        services.weekly_digests_queue()
+    digest = Notification.objects.get(recipient=alice, kind="weekly_digest")
+    assert digest.centre_id == centre_a.pk
+    Notification.objects.filter(pk=digest.pk).update(failed_at=timezone.now(), attempts=5)
+    assert "weekly_digest" in as_mallory.get(reverse("reminders:escalations")).content.decode()
