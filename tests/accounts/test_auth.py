@@ -133,3 +133,10 @@ def test_server_error_page_is_bilingual():
 
     page = (Path(__file__).resolve().parents[2] / "templates" / "500.html").read_text()
     assert "エラーが発生しました" in page and "something went wrong" in page
+
+
+def test_language_switch_names_each_language_in_itself(as_alice):
+    body = as_alice.get(reverse("home")).content.decode()
+    assert 'data-testid="lang-en">English<' in body
+    as_alice.cookies["django_language"] = "en"
+    assert 'data-testid="lang-ja">日本語<' in as_alice.get(reverse("home")).content.decode()
