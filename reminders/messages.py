@@ -17,7 +17,8 @@ class MessageKind:
     allowed_keys: frozenset[str]
 
 
-_CASE_KEYS = frozenset({"case_id", "case_number", "days"})
+# owner: the recipient is the case's responsible counsellor (the text differs for managers).
+_CASE_KEYS = frozenset({"case_id", "case_number", "days", "owner"})
 KINDS: dict[str, MessageKind] = {
     "silence_reminded": MessageKind("reminders/messages/silence_reminded.txt", _CASE_KEYS),
     "silence_escalated": MessageKind("reminders/messages/silence_escalated.txt", _CASE_KEYS),

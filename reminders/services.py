@@ -112,7 +112,8 @@ WITH due AS (
             subject, body, created_at, next_attempt_at, attempts, last_error)
     SELECT r.user_id, r.centre_id, r.case_id, r.alert_id, ch.channel, 'silence_' || r.stage,
            jsonb_build_object('case_id', r.case_id, 'case_number', r.case_number,
-                              'days', r.days_silent),
+                              'days', r.days_silent,
+                              'owner', r.user_id IS NOT DISTINCT FROM r.counsellor_id),
            'alert:' || r.alert_id, '', '', %(now)s, %(now)s, 0, ''
       FROM recipients r CROSS JOIN (VALUES ('email'), ('in_app')) AS ch(channel)
         ON CONFLICT (recipient_id, channel, dedupe_key) DO NOTHING

@@ -442,3 +442,13 @@ def test_a_failed_digest_is_visible_to_the_centres_manager(centre_a, alice, as_m
     assert digest.centre_id == centre_a.pk
     Notification.objects.filter(pk=digest.pk).update(failed_at=timezone.now(), attempts=5)
     assert "weekly_digest" in as_mallory.get(reverse("reminders:escalations")).content.decode()
+
+
+def test_escalation_text_differs_for_the_counsellor_and_the_manager(silent_case, alice, mallory):
+    sweep_at(day(31))
+    sweep_at(day(38))
+    with time_machine.travel(day(38, 1), tick=False):
+        services.deliver_pending()
+    texts = {m.to[0]: m.body for m in mail.outbox if "38" in m.subject}
+    assert "所長にも連絡しました" in texts[alice.email]
+    assert "with the responsible counsellor" in texts[mallory.email]  # mallory reads English
