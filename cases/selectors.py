@@ -4,6 +4,7 @@ records a case has."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,12 @@ def case_timeline(case: Case) -> list[TimelineItem]:
     return items
 
 
+def timeline_truncated(timeline: list[TimelineItem]) -> int | None:
+    """The per-kind limit when some kind reached it (older entries are not shown)."""
+    counts = Counter(item.kind for item in timeline)
+    return TIMELINE_LIMIT if counts and max(counts.values()) >= TIMELINE_LIMIT else None
+
+
 def current_plan(case: Case) -> SupportPlan | None:
     return (
         case.plans.prefetch_related(Prefetch("milestones", queryset=Milestone.objects.all()))
@@ -99,5 +106,6 @@ def case_viewers(case: Case, *, limit: int = 200) -> QuerySet[AuditEvent]:
     )
 
 
-def case_audit_trail(case: Case, *, limit: int = 200) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(case_id=case.pk).select_related("user").order_by("-at")[:limit]
+def case_audit_trail(case: Case) -> QuerySet[AuditEvent]:
+    """Everything recorded about the case, newest first (paginated by the view)."""
+    return AuditEvent.objects.filter(case_id=case.pk).select_related("user").order_by("-at", "-id")

@@ -158,6 +158,7 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "case": case,
         "timeline": timeline,
+        "timeline_truncated": selectors.timeline_truncated(timeline),
         "plan": selectors.current_plan(case),
         "consents": list(case.consents.all()),
         "referrals": [item.obj for item in timeline if item.kind == "referral"],
@@ -458,6 +459,5 @@ def referral_outcome(request: AuthenticatedHttpRequest, pk: int, referral_id: in
 
 def case_audit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, "audit.view")
-    return render(
-        request, "cases/audit.html", {"case": case, "events": selectors.case_audit_trail(case)}
-    )
+    page = Paginator(selectors.case_audit_trail(case), 100).get_page(request.GET.get("page"))
+    return render(request, "cases/audit.html", {"case": case, "events": page, "page": page})

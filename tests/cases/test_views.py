@@ -555,3 +555,14 @@ def test_search_text_never_appears_in_a_url(as_alice, centre_a, alice):
     assert old.status_code == 302 and "q=" not in old["Location"]
     cleared = as_alice.get(reverse("cases:list"), {"clear": "1"}, follow=True)
     assert cleared.context["filter"].form["q"].value() == ""
+
+
+def test_audit_trail_page_is_paginated_for_managers(as_mallory, case):
+    for _ in range(120):
+        as_mallory.get(reverse("cases:detail", args=[case.pk]))
+    response = as_mallory.get(reverse("cases:audit", args=[case.pk]))
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 121  # 120 views and the creation
+    assert len(response.context["events"]) == 100
+    second = as_mallory.get(reverse("cases:audit", args=[case.pk]), {"page": 2})
+    assert len(second.context["events"]) == 21
