@@ -28,7 +28,7 @@ def audit_record(
     obj: Model,
     case_id: int | None,
     centre_id: int | None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
     changed_fields: Iterable[str] = (),
 ) -> AuditEvent:
     """Append one audit event. Only references and field names are stored, never values."""
@@ -39,6 +39,6 @@ def audit_record(
         object_id=obj.pk,
         case_id=case_id,
         centre_id=centre_id,
-        ip_address=client_ip(request),
+        ip_address=ip,
         changed_fields=sorted(changed_fields),
     )

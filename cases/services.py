@@ -12,7 +12,6 @@ import jaconv
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,7 +80,7 @@ def _audit(
     action: AuditAction,
     obj: Any,
     case: Case,
-    request: HttpRequest | None,
+    ip: str | None,
     changed_fields: Iterable[str] = (),
 ) -> None:
     audit_record(
@@ -90,13 +89,13 @@ def _audit(
         obj=obj,
         case_id=case.pk,
         centre_id=case.centre_id,
-        request=request,
+        ip=ip,
         changed_fields=changed_fields,
     )
 
 
-def case_view_record(*, case: Case, by: User, request: HttpRequest | None = None) -> None:
-    _audit(by=by, action=AuditAction.VIEW, obj=case, case=case, request=request)
+def case_view_record(*, case: Case, by: User, ip: str | None = None) -> None:
+    _audit(by=by, action=AuditAction.VIEW, obj=case, case=case, ip=ip)
 
 
 # --- cases -------------------------------------------------------------------------------
@@ -141,7 +140,7 @@ def case_create(
     by: User,
     fields: Mapping[str, Any],
     sensitive: Mapping[str, Any] | None = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Case:
     case = Case(centre=centre, created_by=by, **fields)
     case.number = case_next_number(centre=centre)
@@ -153,7 +152,7 @@ def case_create(
     CaseStatusChange.objects.create(
         case=case, by=by, from_status="", to_status=case.status, episode=case.episode
     )
-    _audit(by=by, action=AuditAction.CREATE, obj=case, case=case, request=request)
+    _audit(by=by, action=AuditAction.CREATE, obj=case, case=case, ip=ip)
     return case
 
 
@@ -164,15 +163,13 @@ def case_intake(
     by: User,
     case_fields: Mapping[str, Any],
     contact_fields: Mapping[str, Any],
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Case:
     """A first call: the case and its first contact entry, together or not at all."""
     first_contact = timezone.localdate(contact_fields["occurred_at"])
     case_fields = {"first_contact_date": first_contact, **case_fields}
-    case = case_create(centre=centre, by=by, fields=case_fields, request=request)
-    contact_record(
-        case=case, by=by, fields=contact_fields, source=ContactSource.INTAKE, request=request
-    )
+    case = case_create(centre=centre, by=by, fields=case_fields, ip=ip)
+    contact_record(case=case, by=by, fields=contact_fields, source=ContactSource.INTAKE, ip=ip)
     return case
 
 
@@ -183,7 +180,7 @@ def case_update(
     by: User,
     changes: Mapping[str, Any],
     expected_version: int,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Case:
     """Save edited fields only if nobody saved the case since `expected_version` was read."""
     # Locked, so the sweep or a contact can't move the silence state under the reschedule.
@@ -207,7 +204,7 @@ def case_update(
         action=AuditAction.CHANGE,
         obj=case,
         case=case,
-        request=request,
+        ip=ip,
         changed_fields=changes.keys(),
     )
     return case
@@ -220,7 +217,7 @@ def case_sensitive_update(
     by: User,
     changes: Mapping[str, Any],
     expected_version: int,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> CaseSensitiveInfo:
     info, _created = CaseSensitiveInfo.objects.select_for_update().get_or_create(case=case)
     if info.version != expected_version:
@@ -234,7 +231,7 @@ def case_sensitive_update(
         action=AuditAction.CHANGE,
         obj=info,
         case=case,
-        request=request,
+        ip=ip,
         changed_fields=changes.keys(),
     )
     return info
@@ -249,7 +246,7 @@ def case_change_status(
     closure_reason: str = "",
     paused_until: dt.date | None = None,
     note: str = "",
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Case:
     """Close, pause, resume or reopen. Reopening a closed case is a re-withdrawal: a new
     episode starts and the earlier history stays on the timeline."""
@@ -294,7 +291,7 @@ def case_change_status(
         action=AuditAction.CHANGE,
         obj=case,
         case=case,
-        request=request,
+        ip=ip,
         changed_fields=["status"],
     )
     return case
@@ -340,7 +337,7 @@ def contact_record(
     by: User,
     fields: Mapping[str, Any],
     source: str = ContactSource.MANUAL,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> ContactEntry:
     """Log a contact. A two-way contact resets the silence clock in the same transaction; a
     one-way attempt (letter left, no answer) is logged but does not."""
@@ -350,7 +347,7 @@ def contact_record(
     entry.save()
     if entry.two_way:
         case_two_way_contact(case=case, at=entry.occurred_at)
-    _audit(by=by, action=AuditAction.CREATE, obj=entry, case=case, request=request)
+    _audit(by=by, action=AuditAction.CREATE, obj=entry, case=case, ip=ip)
     return entry
 
 
@@ -390,7 +387,7 @@ def assessment_record(
     answers: Sequence[int | str],
     assessed_on: dt.date,
     notes: str = "",
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Assessment:
     result = instruments.score(instrument, answers)
     assessment = Assessment.objects.create(
@@ -405,7 +402,7 @@ def assessment_record(
         notes=notes,
         assessed_by=by,
     )
-    _audit(by=by, action=AuditAction.CREATE, obj=assessment, case=case, request=request)
+    _audit(by=by, action=AuditAction.CREATE, obj=assessment, case=case, ip=ip)
     return assessment
 
 
@@ -420,11 +417,11 @@ def plan_save(
     fields: Mapping[str, Any],
     plan: SupportPlan | None = None,
     expected_version: int | None = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> SupportPlan:
     if plan is None:
         plan = SupportPlan.objects.create(case=case, created_by=by, **fields)
-        _audit(by=by, action=AuditAction.CREATE, obj=plan, case=case, request=request)
+        _audit(by=by, action=AuditAction.CREATE, obj=plan, case=case, ip=ip)
         return plan
     _save_if_current(
         SupportPlan, plan.pk, expected_version, {**fields, "updated_at": timezone.now()}
@@ -435,7 +432,7 @@ def plan_save(
         action=AuditAction.CHANGE,
         obj=plan,
         case=case,
-        request=request,
+        ip=ip,
         changed_fields=fields.keys(),
     )
     return plan
@@ -443,16 +440,16 @@ def plan_save(
 
 @transaction.atomic
 def milestone_add(
-    *, plan: SupportPlan, by: User, fields: Mapping[str, Any], request: HttpRequest | None = None
+    *, plan: SupportPlan, by: User, fields: Mapping[str, Any], ip: str | None = None
 ) -> Milestone:
     milestone = Milestone.objects.create(plan=plan, **fields)
-    _audit(by=by, action=AuditAction.CREATE, obj=milestone, case=plan.case, request=request)
+    _audit(by=by, action=AuditAction.CREATE, obj=milestone, case=plan.case, ip=ip)
     return milestone
 
 
 @transaction.atomic
 def milestone_achieve(
-    *, milestone: Milestone, by: User, on: dt.date, request: HttpRequest | None = None
+    *, milestone: Milestone, by: User, on: dt.date, ip: str | None = None
 ) -> Milestone:
     if milestone.achieved_on is not None:
         raise ValidationError(_("この一歩はすでに達成済みです。"))
@@ -463,7 +460,7 @@ def milestone_achieve(
         action=AuditAction.CHANGE,
         obj=milestone,
         case=milestone.plan.case,
-        request=request,
+        ip=ip,
         changed_fields=["achieved_on"],
     )
     return milestone
@@ -474,19 +471,17 @@ def milestone_achieve(
 
 @transaction.atomic
 def consent_record(
-    *, case: Case, by: User, fields: Mapping[str, Any], request: HttpRequest | None = None
+    *, case: Case, by: User, fields: Mapping[str, Any], ip: str | None = None
 ) -> Consent:
     consent = Consent(case=case, recorded_by=by, **fields)
     consent.full_clean(exclude=["case", "recorded_by"])
     consent.save()
-    _audit(by=by, action=AuditAction.CREATE, obj=consent, case=case, request=request)
+    _audit(by=by, action=AuditAction.CREATE, obj=consent, case=case, ip=ip)
     return consent
 
 
 @transaction.atomic
-def consent_withdraw(
-    *, consent: Consent, by: User, on: dt.date, request: HttpRequest | None = None
-) -> Consent:
+def consent_withdraw(*, consent: Consent, by: User, on: dt.date, ip: str | None = None) -> Consent:
     if consent.withdrawn_on is not None:
         raise ValidationError(_("この同意はすでに撤回されています。"))
     if on < consent.given_on:
@@ -498,7 +493,7 @@ def consent_withdraw(
         action=AuditAction.CHANGE,
         obj=consent,
         case=consent.case,
-        request=request,
+        ip=ip,
         changed_fields=["withdrawn_on"],
     )
     return consent
@@ -506,12 +501,12 @@ def consent_withdraw(
 
 @transaction.atomic
 def referral_create(
-    *, case: Case, by: User, fields: Mapping[str, Any], request: HttpRequest | None = None
+    *, case: Case, by: User, fields: Mapping[str, Any], ip: str | None = None
 ) -> Referral:
     referral = Referral(case=case, created_by=by, **fields)
     _check_referral_basis(referral)
     referral.save()
-    _audit(by=by, action=AuditAction.CREATE, obj=referral, case=case, request=request)
+    _audit(by=by, action=AuditAction.CREATE, obj=referral, case=case, ip=ip)
     return referral
 
 
@@ -526,9 +521,7 @@ def _check_referral_basis(referral: Referral) -> None:
 
 
 @transaction.atomic
-def referral_mark_sent(
-    *, referral: Referral, by: User, request: HttpRequest | None = None
-) -> Referral:
+def referral_mark_sent(*, referral: Referral, by: User, ip: str | None = None) -> Referral:
     """Rule 7: information leaves the centre only with consent in force on the day, or the
     legal basis of a support conference (支援会議) recorded."""
     if referral.sent_at is not None:
@@ -548,7 +541,7 @@ def referral_mark_sent(
         action=AuditAction.CHANGE,
         obj=referral,
         case=referral.case,
-        request=request,
+        ip=ip,
         changed_fields=["sent_at"],
     )
     return referral
@@ -562,7 +555,7 @@ def referral_record_outcome(
     outcome: str,
     follow_up_on: dt.date | None,
     expected_version: int,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Referral:
     if outcome not in ReferralOutcome.values:
         raise ValidationError(_("結果を選んでください。"))
@@ -574,7 +567,7 @@ def referral_record_outcome(
         action=AuditAction.CHANGE,
         obj=referral,
         case=referral.case,
-        request=request,
+        ip=ip,
         changed_fields=["outcome", "follow_up_on"],
     )
     return referral

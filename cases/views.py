@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
+from accounts.services import client_ip
 from cases import forms as case_forms
 from cases import instruments, selectors, services
 from cases.filters import CaseFilter
@@ -135,7 +136,7 @@ def case_intake(request: AuthenticatedHttpRequest) -> HttpResponse:
                 by=request.user,
                 case_fields=case_form.cleaned_data,
                 contact_fields=contact_form.cleaned_data,
-                request=request,
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _apply_errors(case_form, error)
@@ -152,7 +153,7 @@ def case_intake(request: AuthenticatedHttpRequest) -> HttpResponse:
 def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, "case.view")
     user = request.user
-    services.case_view_record(case=case, by=user, request=request)
+    services.case_view_record(case=case, by=user, ip=client_ip(request))
     timeline = selectors.case_timeline(case)
     assessments = [item.obj for item in timeline if item.kind == "assessment"]
     context: dict[str, Any] = {
@@ -186,7 +187,7 @@ def contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 case=case,
                 by=request.user,
                 fields=form.cleaned_data,
-                request=request,
+                ip=client_ip(request),
             )
             saved = True
         except ValidationError as error:
@@ -230,7 +231,7 @@ def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             changes=_changes(form),
             expected_version=form.cleaned_data["version"],
-            request=request,
+            ip=client_ip(request),
         ),
     )
 
@@ -239,7 +240,7 @@ def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, "case.view_sensitive")
     info = CaseSensitiveInfo.objects.filter(case=case).first() or CaseSensitiveInfo(case=case)
     if request.method == "GET":  # 要配慮個人情報 shown: the view is part of the audit trail
-        services.case_view_record(case=case, by=request.user, request=request)
+        services.case_view_record(case=case, by=request.user, ip=client_ip(request))
     form = case_forms.SensitiveInfoForm(request.POST or None, instance=info)
     return _form_page(
         request,
@@ -252,7 +253,7 @@ def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             changes=_changes(form),
             expected_version=form.cleaned_data["version"],
-            request=request,
+            ip=client_ip(request),
         ),
     )
 
@@ -269,7 +270,7 @@ def case_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         save=lambda: services.case_change_status(
             case=case,
             by=request.user,
-            request=request,
+            ip=client_ip(request),
             **form.cleaned_data,
         ),
     )
@@ -304,7 +305,7 @@ def assessment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             answers=form.answers(),
             assessed_on=form.cleaned_data["assessed_on"],
             notes=form.cleaned_data["notes"],
-            request=request,
+            ip=client_ip(request),
         ),
     )
 
@@ -326,7 +327,7 @@ def plan_edit(
             case=case,
             by=request.user,
             plan=plan,
-            request=request,
+            ip=client_ip(request),
             fields={k: v for k, v in form.cleaned_data.items() if k != "version"},
             expected_version=form.cleaned_data.get("version"),
         ),
@@ -347,7 +348,7 @@ def milestone_add(request: AuthenticatedHttpRequest, pk: int, plan_id: int) -> H
             plan=plan,
             by=request.user,
             fields=form.cleaned_data,
-            request=request,
+            ip=client_ip(request),
         ),
     )
 
@@ -365,7 +366,7 @@ def milestone_achieve(
         request,
         case,
         lambda: services.milestone_achieve(
-            milestone=milestone, by=request.user, on=timezone.localdate(), request=request
+            milestone=milestone, by=request.user, on=timezone.localdate(), ip=client_ip(request)
         ),
         _("おめでとうございます。小さな一歩を記録しました。"),
     )
@@ -387,7 +388,7 @@ def consent_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             case=case,
             by=request.user,
             fields=form.cleaned_data,
-            request=request,
+            ip=client_ip(request),
         ),
     )
 
@@ -400,7 +401,7 @@ def consent_withdraw(request: AuthenticatedHttpRequest, pk: int, consent_id: int
         request,
         case,
         lambda: services.consent_withdraw(
-            consent=consent, by=request.user, on=timezone.localdate(), request=request
+            consent=consent, by=request.user, on=timezone.localdate(), ip=client_ip(request)
         ),
         _("同意の撤回を記録しました。"),
     )
@@ -419,7 +420,7 @@ def referral_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             case=case,
             by=request.user,
             fields=form.cleaned_data,
-            request=request,
+            ip=client_ip(request),
         ),
     )
 
@@ -431,7 +432,9 @@ def referral_send(request: AuthenticatedHttpRequest, pk: int, referral_id: int) 
     return _post_action(
         request,
         case,
-        lambda: services.referral_mark_sent(referral=referral, by=request.user, request=request),
+        lambda: services.referral_mark_sent(
+            referral=referral, by=request.user, ip=client_ip(request)
+        ),
         _("送付済みにしました。"),
     )
 
@@ -452,7 +455,7 @@ def referral_outcome(request: AuthenticatedHttpRequest, pk: int, referral_id: in
             outcome=form.cleaned_data["outcome"],
             follow_up_on=form.cleaned_data["follow_up_on"],
             expected_version=form.cleaned_data["version"],
-            request=request,
+            ip=client_ip(request),
         ),
     )
 
