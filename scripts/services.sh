@@ -62,7 +62,8 @@ ensure_redis() {
   log "starting Redis on port $REDIS_PORT"
   mkdir -p /var/lib/redis /var/log/redis
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
-    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/tsunagu.log
+    --appendonly no --dir /var/lib/redis --logfile "/var/log/redis/tsunagu-$REDIS_PORT.log" \
+    --pidfile "/var/lib/redis/tsunagu-$REDIS_PORT.pid"
   for _ in $(seq 1 30); do redis_answers && break; sleep 0.2; done
   redis_answers || { log "Redis did not come up"; exit 1; }
 }

@@ -88,3 +88,39 @@ def test_english_catalogue_is_complete():
         if line.startswith('msgid "') and line != 'msgid ""'
     ]
     assert missing == [] and "msgid" not in fuzzy.replace('msgid ""', "", 1)
+
+
+def test_services_script_starts_redis_when_it_does_not_answer(unused_tcp_port):
+    """The start path of scripts/services.sh, on a port of its own (never the machine's
+    Redis); PostgreSQL already answers, so that part must do nothing."""
+    import signal
+
+    env = {**os.environ, "REDIS_PORT": str(unused_tcp_port), "WITH_CHROMIUM": "0"}
+    pidfile = Path(f"/var/lib/redis/tsunagu-{unused_tcp_port}.pid")
+    try:
+        result = subprocess.run(
+            ["bash", "scripts/services.sh"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"starting Redis on port {unused_tcp_port}" in result.stdout
+        ping = subprocess.run(
+            ["redis-cli", "-p", str(unused_tcp_port), "ping"], capture_output=True, text=True
+        )
+        assert ping.stdout.strip() == "PONG"
+        again = subprocess.run(
+            ["bash", "scripts/services.sh"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "starting" not in again.stdout  # already answering: nothing to do
+    finally:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
