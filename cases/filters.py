@@ -60,10 +60,10 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields: list[str] = []
 
-    def __init__(self, *args: Any, centre: Centre | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, centres: list[Centre], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if centre is not None:
-            self.filters["counsellor"].queryset = counsellors_of(centre)
+        if centres:
+            self.filters["counsellor"].queryset = counsellors_of(*centres)
 
     def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         value = value.strip()

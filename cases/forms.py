@@ -26,10 +26,11 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-def counsellors_of(centre: Centre) -> QuerySet[User]:
+def counsellors_of(*centres: Centre) -> QuerySet[User]:
     return (
-        User.objects.filter(centres=centre, is_active=True)
+        User.objects.filter(centres__in=centres, is_active=True)
         .filter(Q(role=Role.COUNSELLOR) | Q(role=Role.MANAGER))
+        .distinct()
         .order_by("display_name")
     )
 
@@ -129,10 +130,26 @@ class IntakeCaseForm(CaseFormMixin, forms.ModelForm):
             "municipality",
         ]
 
-    def __init__(self, *args: Any, centre: Centre, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, centres: list[Centre], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.setup_case_fields(centre)
+        self.setup_case_fields(centres[0])
         self.fields["first_contact_by"].initial = "family"
+        if len(centres) > 1:
+            # Staff of several centres (or stations) say which one takes the case.
+            self.fields["filing_centre"] = forms.ModelChoiceField(
+                label=_("受付センター"),
+                queryset=Centre.objects.filter(pk__in=[c.pk for c in centres]),
+            )
+            self.order_fields(["filing_centre"])
+            primary = self.fields["primary_counsellor"]
+            assert isinstance(primary, forms.ModelChoiceField)
+            primary.queryset = counsellors_of(*centres)
+
+    def filing_centre(self, centres: list[Centre]) -> Centre:
+        return self.cleaned_data.get("filing_centre") or centres[0]
+
+    def case_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "filing_centre"}
 
 
 class SensitiveInfoForm(VersionedForm):

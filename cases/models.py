@@ -296,8 +296,10 @@ class Case(models.Model):
             errors["withdrawal_since_month"] = _("月は1〜12で入力してください。")
         if self.birth_date and self.birth_date > timezone.localdate():
             errors["birth_date"] = _("生年月日が未来の日付になっています。")
+        # Checked once the centre is known (intake forms validate before it is chosen).
         if (
             self.primary_counsellor_id
+            and self.centre_id
             and not self.primary_counsellor.centres.filter(  # type: ignore[union-attr]
                 pk=self.centre_id
             ).exists()

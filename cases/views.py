@@ -109,7 +109,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     case_filter = CaseFilter(
         data,
         queryset=selectors.case_list_queryset(request.user),
-        centre=access.primary_centre(request.user),
+        centres=list(access.user_centres(request.user)),
     )
     page = Paginator(case_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -123,18 +123,18 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @permission_required("case.create")
 def case_intake(request: AuthenticatedHttpRequest) -> HttpResponse:
-    centre = access.primary_centre(request.user)
-    if centre is None:
+    centres = list(access.user_centres(request.user).order_by("id"))
+    if not centres:
         raise Http404
     data = request.POST if request.method == "POST" else None
-    case_form = case_forms.IntakeCaseForm(data, centre=centre, prefix="case")
+    case_form = case_forms.IntakeCaseForm(data, centres=centres, prefix="case")
     contact_form = case_forms.ContactForm(data, prefix="contact")
     if data is not None and case_form.is_valid() and contact_form.is_valid():
         try:
             case = services.case_intake(
-                centre=centre,
+                centre=case_form.filing_centre(centres),
                 by=request.user,
-                case_fields=case_form.cleaned_data,
+                case_fields=case_form.case_fields(),
                 contact_fields=contact_form.cleaned_data,
                 ip=client_ip(request),
             )

@@ -566,3 +566,67 @@ def test_audit_trail_page_is_paginated_for_managers(as_mallory, case):
     assert len(response.context["events"]) == 100
     second = as_mallory.get(reverse("cases:audit", args=[case.pk]), {"page": 2})
     assert len(second.context["events"]) == 21
+
+
+def test_staff_of_two_centres_choose_where_an_intake_is_filed(centre_a, centre_b, charlie):
+    from accounts.models import Role
+
+    both = UserFactory(role=Role.COUNSELLOR, centre=centre_a)
+    both.centres.add(centre_b)
+    client = client_for(both)
+    page = client.get(reverse("cases:intake")).content.decode()
+    assert "受付センター" in page
+    response = client.post(
+        reverse("cases:intake"),
+        {
+            "case-filing_centre": str(centre_b.pk),
+            "case-first_contact_by": "family",
+            "case-age_band": "unknown",
+            "case-gender": "unanswered",
+            "case-person_aware": "unknown",
+            "case-primary_counsellor": str(charlie.pk),
+            "contact-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "contact-duration_minutes": "10",
+            "contact-channel": "phone",
+            "contact-counterpart": "family",
+            "contact-two_way": "on",
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert case.centre == centre_b and case.case_number == "S-0001"
+    assert case.primary_counsellor == charlie
+
+
+def test_single_centre_staff_see_no_centre_choice(as_bob):
+    assert "受付センター" not in as_bob.get(reverse("cases:intake")).content.decode()
+
+
+def test_intake_refuses_a_counsellor_of_the_other_centre_and_keeps_the_input(
+    centre_a, centre_b, charlie
+):
+    from accounts.models import Role
+
+    both = UserFactory(role=Role.COUNSELLOR, centre=centre_a)
+    both.centres.add(centre_b)
+    response = client_for(both).post(
+        reverse("cases:intake"),
+        {
+            "case-filing_centre": str(centre_a.pk),
+            "case-first_contact_by": "family",
+            "case-age_band": "unknown",
+            "case-gender": "unanswered",
+            "case-person_aware": "unknown",
+            "case-primary_counsellor": str(charlie.pk),
+            "contact-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "contact-duration_minutes": "10",
+            "contact-channel": "phone",
+            "contact-counterpart": "family",
+            "contact-two_way": "on",
+            "contact-note": "残る相談内容",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "担当者はこのセンターの職員から選んでください" in body and "残る相談内容" in body
+    assert not Case.objects.exists()
