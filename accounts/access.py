@@ -91,11 +91,6 @@ def user_centres(user: User) -> QuerySet[Centre]:
     return Centre.objects.filter(id__in=centre_ids(user))
 
 
-def primary_centre(user: User) -> Centre | None:
-    """The centre new records are filed under: the user's first centre."""
-    return user.centres.order_by("id").first()
-
-
 def scoped[M: Model](
     queryset: QuerySet[M], user: User, *, centre_field: str = "centre"
 ) -> QuerySet[M]:

@@ -11,7 +11,7 @@ from typing import Any
 import jaconv
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,20 +40,15 @@ class StaleEdit(Exception):
     """Someone else saved the record after this form was loaded."""
 
 
-def _save_if_current(
-    model: type[SupportPlan] | type[Referral],
-    pk: int,
-    expected_version: int | None,
-    values: Mapping[str, Any],
-) -> None:
-    """Compare-and-swap on `version`: the write happens only if nobody saved in between."""
-    if expected_version is None:
+def _lock_current[M: (Case, CaseSensitiveInfo, SupportPlan, Referral)](
+    queryset: QuerySet[M], pk: int, expected_version: int | None
+) -> M:
+    """The row, locked, if nobody saved it since the form read `expected_version`: the one
+    optimistic-locking check every edit form goes through."""
+    row = queryset.select_for_update(of=("self",)).get(pk=pk)
+    if expected_version is None or row.version != expected_version:
         raise StaleEdit
-    updated = model.objects.filter(pk=pk, version=expected_version).update(
-        **values, version=F("version") + 1
-    )
-    if not updated:
-        raise StaleEdit
+    return row
 
 
 # --- search ------------------------------------------------------------------------------
@@ -92,6 +87,12 @@ def _audit(
         ip=ip,
         changed_fields=changed_fields,
     )
+
+
+def _audit_change(
+    *, by: User | None, obj: Any, case: Case, ip: str | None, fields: Iterable[str]
+) -> None:
+    _audit(by=by, action=AuditAction.CHANGE, obj=obj, case=case, ip=ip, changed_fields=fields)
 
 
 def case_view_record(*, case: Case, by: User, ip: str | None = None) -> None:
@@ -184,9 +185,7 @@ def case_update(
 ) -> Case:
     """Save edited fields only if nobody saved the case since `expected_version` was read."""
     # Locked, so the sweep or a contact can't move the silence state under the reschedule.
-    current = Case.objects.select_for_update(of=("self",)).select_related("centre").get(pk=case.pk)
-    if current.version != expected_version:
-        raise StaleEdit
+    current = _lock_current(Case.objects.select_related("centre"), case.pk, expected_version)
     for name, value in changes.items():
         setattr(current, name, value)
     current.search_text = _search_text(current)
@@ -199,14 +198,7 @@ def case_update(
     current.save(update_fields=fields)
     for name in fields:
         setattr(case, name, getattr(current, name))
-    _audit(
-        by=by,
-        action=AuditAction.CHANGE,
-        obj=case,
-        case=case,
-        ip=ip,
-        changed_fields=changes.keys(),
-    )
+    _audit_change(by=by, obj=case, case=case, ip=ip, fields=changes.keys())
     return case
 
 
@@ -219,21 +211,13 @@ def case_sensitive_update(
     expected_version: int,
     ip: str | None = None,
 ) -> CaseSensitiveInfo:
-    info, _created = CaseSensitiveInfo.objects.select_for_update().get_or_create(case=case)
-    if info.version != expected_version:
-        raise StaleEdit
+    existing, _created = CaseSensitiveInfo.objects.get_or_create(case=case)
+    info = _lock_current(CaseSensitiveInfo.objects.all(), existing.pk, expected_version)
     for name, value in changes.items():
         setattr(info, name, value)
     info.version += 1
     info.save()
-    _audit(
-        by=by,
-        action=AuditAction.CHANGE,
-        obj=info,
-        case=case,
-        ip=ip,
-        changed_fields=changes.keys(),
-    )
+    _audit_change(by=by, obj=info, case=case, ip=ip, fields=changes.keys())
     return info
 
 
@@ -286,14 +270,7 @@ def case_change_status(
         episode=case.episode,
         note=note,
     )
-    _audit(
-        by=by,
-        action=AuditAction.CHANGE,
-        obj=case,
-        case=case,
-        ip=ip,
-        changed_fields=["status"],
-    )
+    _audit_change(by=by, obj=case, case=case, ip=ip, fields=["status"])
     return case
 
 
@@ -423,18 +400,12 @@ def plan_save(
         plan = SupportPlan.objects.create(case=case, created_by=by, **fields)
         _audit(by=by, action=AuditAction.CREATE, obj=plan, case=case, ip=ip)
         return plan
-    _save_if_current(
-        SupportPlan, plan.pk, expected_version, {**fields, "updated_at": timezone.now()}
-    )
-    plan.refresh_from_db()
-    _audit(
-        by=by,
-        action=AuditAction.CHANGE,
-        obj=plan,
-        case=case,
-        ip=ip,
-        changed_fields=fields.keys(),
-    )
+    plan = _lock_current(SupportPlan.objects.all(), plan.pk, expected_version)
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.version += 1
+    plan.save()
+    _audit_change(by=by, obj=plan, case=case, ip=ip, fields=fields.keys())
     return plan
 
 
@@ -455,14 +426,7 @@ def milestone_achieve(
         raise ValidationError(_("この一歩はすでに達成済みです。"))
     milestone.achieved_on = on
     milestone.save(update_fields=["achieved_on"])
-    _audit(
-        by=by,
-        action=AuditAction.CHANGE,
-        obj=milestone,
-        case=milestone.plan.case,
-        ip=ip,
-        changed_fields=["achieved_on"],
-    )
+    _audit_change(by=by, obj=milestone, case=milestone.plan.case, ip=ip, fields=["achieved_on"])
     return milestone
 
 
@@ -488,14 +452,7 @@ def consent_withdraw(*, consent: Consent, by: User, on: dt.date, ip: str | None 
         raise ValidationError(_("撤回日は同意日より後にしてください。"))
     consent.withdrawn_on = on
     consent.save(update_fields=["withdrawn_on"])
-    _audit(
-        by=by,
-        action=AuditAction.CHANGE,
-        obj=consent,
-        case=consent.case,
-        ip=ip,
-        changed_fields=["withdrawn_on"],
-    )
+    _audit_change(by=by, obj=consent, case=consent.case, ip=ip, fields=["withdrawn_on"])
     return consent
 
 
@@ -536,14 +493,7 @@ def referral_mark_sent(*, referral: Referral, by: User, ip: str | None = None) -
         )
     referral.sent_at = timezone.now()
     referral.save(update_fields=["sent_at"])
-    _audit(
-        by=by,
-        action=AuditAction.CHANGE,
-        obj=referral,
-        case=referral.case,
-        ip=ip,
-        changed_fields=["sent_at"],
-    )
+    _audit_change(by=by, obj=referral, case=referral.case, ip=ip, fields=["sent_at"])
     return referral
 
 
@@ -559,15 +509,12 @@ def referral_record_outcome(
 ) -> Referral:
     if outcome not in ReferralOutcome.values:
         raise ValidationError(_("結果を選んでください。"))
-    values = {"outcome": outcome, "follow_up_on": follow_up_on}
-    _save_if_current(Referral, referral.pk, expected_version, values)
-    referral.refresh_from_db()
-    _audit(
-        by=by,
-        action=AuditAction.CHANGE,
-        obj=referral,
-        case=referral.case,
-        ip=ip,
-        changed_fields=["outcome", "follow_up_on"],
+    current = _lock_current(Referral.objects.all(), referral.pk, expected_version)
+    referral.outcome = current.outcome = outcome
+    referral.follow_up_on = current.follow_up_on = follow_up_on
+    referral.version = current.version = current.version + 1
+    current.save(update_fields=["outcome", "follow_up_on", "version"])
+    _audit_change(
+        by=by, obj=referral, case=referral.case, ip=ip, fields=["outcome", "follow_up_on"]
     )
     return referral

@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Centre, Role, User
@@ -389,7 +390,7 @@ def deliver_pending(*, time_budget: float = 50.0) -> dict[str, int]:
 def notification_mark_done(*, notification: Notification) -> None:
     now = timezone.now()
     Notification.objects.filter(pk=notification.pk).update(
-        done_at=now, read_at=F("read_at") if notification.read_at else now
+        done_at=now, read_at=Coalesce("read_at", Value(now))
     )
 
 

@@ -28,6 +28,22 @@ def case_form_data(case, **overrides):
     }
 
 
+def intake_data(overrides):
+    """What the intake page posts for a first call from a family member, plus changes."""
+    return {
+        "case-first_contact_by": "family",
+        "case-age_band": "unknown",
+        "case-gender": "unanswered",
+        "case-person_aware": "unknown",
+        "contact-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "contact-duration_minutes": "10",
+        "contact-channel": "phone",
+        "contact-counterpart": "family",
+        "contact-two_way": "on",
+        **overrides,
+    }
+
+
 @pytest.fixture
 def case(centre_a, alice):
     case = make_case(centre_a, alice, primary_counsellor=alice)
@@ -195,19 +211,15 @@ def test_list_with_a_bad_filter_value_is_not_a_500(as_alice, case):
 def test_intake_creates_case_and_first_contact_without_a_name(as_bob, bob, centre_a):
     response = as_bob.post(
         reverse("cases:intake"),
-        {
-            "case-first_contact_by": "family",
-            "case-age_band": "30s",
-            "case-gender": "unanswered",
-            "case-person_aware": "no",
-            "contact-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "contact-duration_minutes": "30",
-            "contact-channel": "phone",
-            "contact-counterpart": "family",
-            "contact-counterpart_detail": "母",
-            "contact-two_way": "on",
-            "contact-note": "母より初回の電話",
-        },
+        intake_data(
+            {
+                "case-age_band": "30s",
+                "case-person_aware": "no",
+                "contact-duration_minutes": "30",
+                "contact-counterpart_detail": "母",
+                "contact-note": "母より初回の電話",
+            }
+        ),
     )
     case = Case.objects.get(centre=centre_a)
     assert response.status_code == 302
@@ -578,19 +590,9 @@ def test_staff_of_two_centres_choose_where_an_intake_is_filed(centre_a, centre_b
     assert "受付センター" in page
     response = client.post(
         reverse("cases:intake"),
-        {
-            "case-filing_centre": str(centre_b.pk),
-            "case-first_contact_by": "family",
-            "case-age_band": "unknown",
-            "case-gender": "unanswered",
-            "case-person_aware": "unknown",
-            "case-primary_counsellor": str(charlie.pk),
-            "contact-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "contact-duration_minutes": "10",
-            "contact-channel": "phone",
-            "contact-counterpart": "family",
-            "contact-two_way": "on",
-        },
+        intake_data(
+            {"case-filing_centre": str(centre_b.pk), "case-primary_counsellor": str(charlie.pk)}
+        ),
     )
     assert response.status_code == 302
     case = Case.objects.get()
@@ -611,20 +613,13 @@ def test_intake_refuses_a_counsellor_of_the_other_centre_and_keeps_the_input(
     both.centres.add(centre_b)
     response = client_for(both).post(
         reverse("cases:intake"),
-        {
-            "case-filing_centre": str(centre_a.pk),
-            "case-first_contact_by": "family",
-            "case-age_band": "unknown",
-            "case-gender": "unanswered",
-            "case-person_aware": "unknown",
-            "case-primary_counsellor": str(charlie.pk),
-            "contact-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "contact-duration_minutes": "10",
-            "contact-channel": "phone",
-            "contact-counterpart": "family",
-            "contact-two_way": "on",
-            "contact-note": "残る相談内容",
-        },
+        intake_data(
+            {
+                "case-filing_centre": str(centre_a.pk),
+                "case-primary_counsellor": str(charlie.pk),
+                "contact-note": "残る相談内容",
+            }
+        ),
     )
     body = response.content.decode()
     assert response.status_code == 200
