@@ -19,10 +19,14 @@ class CaseAlert(models.Model):
     """One per case, stage and silence episode: the unique key is what makes a reminder
     go out once per episode however many sweeps run."""
 
-    # Covered by the unique key and by alert_centre: no separate foreign-key indexes, since
-    # the sweep inserts alerts by the ten thousand.
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="alerts", db_index=False)
-    # Copied from the case in the same statement: no database check needed (nor its cost).
+    # The sweep inserts alerts by the ten thousand, so they carry only the indexes they are
+    # read by: case is covered by the unique key, centre by alert_centre. Both references
+    # are copied from the case row the same statement has locked and updated, so they skip
+    # the database's foreign-key check (at 50,000 alerts, a third of a second); Django's
+    # on_delete still cascades, and cases are closed, never deleted.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="alerts", db_index=False, db_constraint=False
+    )
     centre = models.ForeignKey(
         Centre, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
@@ -53,22 +57,26 @@ class NotificationChannel(models.TextChoices):
 
 class Notification(models.Model):
     """The outbox. Rows are written in the same transaction as what caused them, so nothing
-    is lost when Redis or a worker is down; delivery claims rows with compare-and-swap.
+    is lost when Redis or a worker is down; delivery claims e-mail rows with compare-and-swap.
+    An in-app notification is delivered by being written (`sent_at` is its creation): the
+    inbox is where it arrives, with no worker or broker in between.
 
     `context` holds only references (case number, days, ids), never a name or a note: the
     text is rendered from it in the recipient's language."""
 
+    # The sweep writes notifications by the hundred thousand; every index and foreign-key
+    # check is paid per row (see bench/README.md). So: recipient is covered by the inbox and
+    # dedupe indexes, centre by notification_failed (its only query), and case and alert are
+    # not looked up by the database at all. Every reference is copied from rows the writing
+    # statement has just read under lock (the sweep) or from model instances (the hooks),
+    # so none needs the database's foreign-key check; Django's on_delete still cascades.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,
+        db_constraint=False,
     )
-    # recipient is covered by notification_once, centre by notification_failed (its only
-    # query); alert rows go only with their case, which is indexed here.
-    # centre and alert are copies of what the sweep has just read or written in the same
-    # statement, so they skip the database's foreign-key check (the bulk of the sweep's cost
-    # at commit); Django still cascades deletes. case and recipient keep the check.
     centre = models.ForeignKey(
         Centre,
         on_delete=models.CASCADE,
@@ -77,7 +85,14 @@ class Notification(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, related_name="+")
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     alert = models.ForeignKey(
         CaseAlert,
         on_delete=models.CASCADE,
@@ -110,8 +125,14 @@ class Notification(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         constraints = [
+            # Idempotent hooks: the same key for the same user and channel is queued once.
+            # Silence alerts are unique by construction instead (one alert per case, stage and
+            # episode, and its notifications are written by the statement that inserted it),
+            # which spares the sweep a text index entry per row.
             models.UniqueConstraint(
-                fields=["recipient", "channel", "dedupe_key"], name="notification_once"
+                fields=["recipient", "channel", "dedupe_key"],
+                name="notification_once",
+                condition=Q(alert__isnull=True),
             )
         ]
         indexes = [
@@ -122,10 +143,11 @@ class Notification(models.Model):
                     sent_at__isnull=True, failed_at__isnull=True, cancelled_at__isnull=True
                 ),
             ),
+            # The inbox, its unread badge and its "done" tab.
             models.Index(
                 fields=["recipient", "-created_at"],
                 name="notification_inbox",
-                condition=Q(channel="in_app", done_at__isnull=True),
+                condition=Q(channel="in_app"),
             ),
             models.Index(
                 fields=["centre", "-failed_at"],

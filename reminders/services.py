@@ -34,11 +34,13 @@ MAX_SWEEP_BATCHES = 2000
 # --- the sweep ---------------------------------------------------------------------------
 
 # One statement per batch: lock due open cases (skipping rows another sweep or a contact holds),
-# advance their stage only if it is still what this statement read, insert one alert per
+# advance each from the stage this statement read (compare and swap), insert one alert per
 # case, stage and silence episode, and queue its notifications. A lost race does nothing.
+# Shaped for the planner: the update joins the locked batch by primary key, and every later
+# step reads the rows the one before returned, never the table again (see bench/README.md).
 _SWEEP_BATCH_SQL = """
 WITH due AS (
-    SELECT c.id
+    SELECT c.id, c.silence_stage
       FROM cases_case c
      WHERE c.status = 'open' AND c.next_check_at <= %(now)s
        AND c.silence_stage IN ('ok', 'reminded')
@@ -58,9 +60,7 @@ WITH due AS (
                        COALESCE(c.escalation_grace_days, ce.escalation_grace_days)))
                ELSE NULL END
       FROM due, accounts_centre ce
-     WHERE c.id = due.id AND ce.id = c.centre_id
-       AND c.status = 'open' AND c.silence_stage IN ('ok', 'reminded')
-       AND c.next_check_at <= %(now)s
+     WHERE c.id = due.id AND c.silence_stage = due.silence_stage AND ce.id = c.centre_id
  RETURNING c.id, c.centre_id, c.silence_stage AS stage, c.silence_clock_started_at,
            c.primary_counsellor_id,
            -- as Case.case_number ("K-0042", "K-12345"): lpad alone would cut 12345 to 1234
@@ -108,16 +108,18 @@ WITH due AS (
      WHERE (t.stage = 'escalated' OR t.counsellor_id IS NULL)
        AND t.centre_id NOT IN (SELECT centre_id FROM managers)
 ), queued AS (
+    -- No ON CONFLICT: these alerts were inserted by this very statement, so their
+    -- notifications cannot exist yet. In-app notifications arrive as they are written.
     INSERT INTO reminders_notification
            (recipient_id, centre_id, case_id, alert_id, channel, kind, context, dedupe_key,
-            subject, body, created_at, next_attempt_at, attempts, last_error)
+            subject, body, created_at, next_attempt_at, sent_at, attempts, last_error)
     SELECT r.user_id, r.centre_id, r.case_id, r.alert_id, ch.channel, 'silence_' || r.stage,
            jsonb_build_object('case_id', r.case_id, 'case_number', r.case_number,
                               'days', r.days_silent,
                               'owner', r.user_id IS NOT DISTINCT FROM r.counsellor_id),
-           'alert:' || r.alert_id, '', '', %(now)s, %(now)s, 0, ''
+           'alert:' || r.alert_id, '', '', %(now)s, %(now)s,
+           CASE ch.channel WHEN 'in_app' THEN %(now)s::timestamptz END, 0, ''
       FROM recipients r CROSS JOIN (VALUES ('email'), ('in_app')) AS ch(channel)
-        ON CONFLICT (recipient_id, channel, dedupe_key) DO NOTHING
  RETURNING 1
 )
 SELECT (SELECT count(*) FROM due) AS due,
@@ -142,6 +144,10 @@ def _sweep_batches(
 ) -> None:
     for _batch in range(MAX_SWEEP_BATCHES):
         with transaction.atomic(), connection.cursor() as cursor:
+            # A batch statement costs more than PostgreSQL's JIT threshold, yet compiling it
+            # (over a second) would cost more than running it: JIT pays off only for long
+            # analytical queries.
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute(_SWEEP_BATCH_SQL, {"now": now, "batch": batch_size})
             due, reminded, escalated, queued = cursor.fetchone()
         with lock:
@@ -248,24 +254,30 @@ def notification_queue(
     not acknowledged, safety check-out overdue...). `dedupe_key` makes it idempotent: the same
     key for the same user and channel is queued once. Returns how many rows were added."""
     messages.check_context(kind, context)
-    created = 0
+    now = timezone.now()
+    created = emails = 0
     for user in recipients:
         if not user.is_active:
             continue
         for channel in channels:
+            in_app = channel == NotificationChannel.IN_APP
             _row, was_created = Notification.objects.get_or_create(
                 recipient=user,
                 channel=channel,
                 dedupe_key=dedupe_key,
+                alert=None,  # the rows notification_once keeps unique
                 defaults={
                     "centre": centre or (case.centre if case else None),
                     "case": case,
                     "kind": kind,
                     "context": context,
+                    "created_at": now,
+                    "sent_at": now if in_app else None,  # the inbox is its delivery
                 },
             )
             created += was_created
-    if created:
+            emails += was_created and not in_app
+    if emails:
         enqueue_delivery()
     return created
 

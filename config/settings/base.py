@@ -179,7 +179,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 # --- Reminders ---------------------------------------------------------------------------
 # Small enough that a contact recorded during a sweep waits well under a second for the row
 # locks of one batch; the total sweep time barely depends on it (bench/README.md).
-SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=5000)
+SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=2500)
 # Connections that sweep side by side (one per database core is a good start).
 SWEEP_PARALLELISM = env.int("SWEEP_PARALLELISM", default=2)
 SWEEP_STALE_AFTER = timedelta(minutes=env.int("SWEEP_STALE_AFTER_MINUTES", default=15))
