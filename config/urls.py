@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from reminders.views import healthz
 
@@ -8,6 +10,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("reminders/", include("reminders.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The switch is on the login page too: an English reader chooses before signing in.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -74,6 +74,15 @@ def test_language_switch_changes_the_interface(as_alice):
     assert "ログアウト" in response.content.decode()
 
 
+def test_language_can_be_switched_on_the_login_page_before_signing_in(client):
+    login_page = reverse("login")
+    response = client.post(
+        reverse("set_language"), {"language": "en", "next": login_page}, follow=True
+    )
+    assert response.redirect_chain == [(login_page, 302)]
+    assert "Log in" in response.content.decode()
+
+
 def test_password_change_page_is_available(as_alice):
     assert as_alice.get(reverse("password_change")).status_code == 200
 

@@ -1,0 +1,86 @@
+"""The Content-Security-Policy refuses anything inline or from elsewhere; the app's own pages
+must still work under it: styles, the trend chart, the htmx quick-add, the admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Centre, Role, User
+from cases import instruments, services
+from cases.models import ContactEntry
+from tests.browser.conftest import in_thread
+from tests.factories import PASSWORD, UserFactory, make_case
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page: Any, user: User) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))  # home, after the redirect
+
+
+def test_every_response_carries_the_policy(client: Any, alice: User) -> None:
+    header = client.get("/accounts/login/").headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in header.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"  # no 'unsafe-inline', no 'unsafe-eval'
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+
+
+def test_pages_work_under_the_policy(open_page: Any, centre_a: Centre, alice: User) -> None:
+    case = make_case(centre_a, alice, primary_counsellor=alice)
+    for months_ago in (2, 1, 0):
+        services.assessment_record(
+            case=case,
+            by=alice,
+            instrument=instruments.HQ25,
+            answers=[2] * 25,
+            assessed_on=timezone.localdate() - dt.timedelta(days=30 * months_ago + 1),
+        )
+
+    page = open_page()
+    log_in(page, alice)
+    page.goto("/cases/")
+    assert page.get_by_text(case.case_number).first.is_visible()
+    # The stylesheet applied: Bootstrap's navbar is laid out as a flex row.
+    assert page.eval_on_selector("nav", "e => getComputedStyle(e).display") == "flex"
+
+    page.goto(f"/cases/{case.pk}/")
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length > 0")
+
+    # The quick-add posts with htmx and swaps the panel and the timeline in place.
+    page.evaluate("window.notReloaded = true")
+    page.select_option("#id_channel", index=1)
+    page.select_option("#id_counterpart", index=1)
+    page.fill("#id_note", "電話で近況を聞いた")
+    page.click("#contact-panel button[type=submit]")
+    page.wait_for_selector("#contact-panel .alert-success")
+    assert page.evaluate("window.notReloaded") is True
+    assert in_thread(ContactEntry.objects.filter(case=case).count) == 1
+
+    assert page.console.violations == []
+    assert page.console.errors == []
+
+
+def test_admin_works_under_the_policy(open_page: Any, centre_a: Centre) -> None:
+    admin = UserFactory(username="root", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    page = open_page()
+    page.goto("/admin/login/")
+    page.fill("#id_username", admin.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-form [type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+    page.goto(f"/admin/accounts/centre/{centre_a.pk}/change/")
+    assert page.locator("#centre_form").count() == 1
+    assert page.eval_on_selector("#header", "e => getComputedStyle(e).display") != "inline"
+    assert page.console.violations == []
