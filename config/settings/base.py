@@ -173,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.send_weekly_digests",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
     },
+    "purge-login-attempts": {
+        "task": "accounts.purge_login_attempts",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
@@ -192,6 +196,13 @@ HEALTHZ_CELERY_TIMEOUT = env.float("HEALTHZ_CELERY_TIMEOUT", default=3.0)
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-For, audit events may use it.
 AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=False)
+# Sign-in throttling (accounts.forms.LockoutMixin, on the app's and the admin's login page):
+# a username is refused for up to LOGIN_LOCKOUT after LOGIN_FAILURE_LIMIT failures within
+# that time; an address after LOGIN_FAILURE_LIMIT_PER_IP failures, whatever the usernames.
+LOGIN_LOCKOUT = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=30)
+LOGIN_ATTEMPT_RETENTION_DAYS = env.int("LOGIN_ATTEMPT_RETENTION_DAYS", default=90)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
