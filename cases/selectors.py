@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.models import AuditAction, AuditEvent, User
 from cases import instruments
-from cases.models import Assessment, Case, Milestone, SupportPlan
+from cases.models import Assessment, Case, ContactEntry, Milestone, SupportPlan
 
 TIMELINE_LIMIT = 300
 
@@ -61,6 +61,11 @@ def case_timeline(case: Case) -> list[TimelineItem]:
         items.append(TimelineItem("referral", _as_datetime(referral.referred_on), referral))
     items.sort(key=lambda item: item.at, reverse=True)
     return items
+
+
+def case_contacts(case: Case) -> QuerySet[ContactEntry]:
+    """The whole contact log, newest first (paginated by the view)."""
+    return case.contacts.select_related("staff").order_by("-occurred_at", "-id")
 
 
 def timeline_truncated(timeline: list[TimelineItem]) -> int | None:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.case_edit, name="edit"),
     path("<int:pk>/sensitive/", views.sensitive_edit, name="sensitive_edit"),
     path("<int:pk>/status/", views.case_status, name="status"),
+    path("<int:pk>/contacts/", views.case_contacts, name="contacts"),
     path("<int:pk>/contacts/add/", views.contact_add, name="contact_add"),
     path("<int:pk>/assessments/add/", views.assessment_add, name="assessment_add"),
     path("<int:pk>/plans/new/", views.plan_edit, name="plan_new"),

@@ -23,6 +23,7 @@ from cases.filters import CaseFilter
 from cases.models import Case, CaseSensitiveInfo, Milestone
 
 PAGE_SIZE = 25
+CONTACT_LOG_PAGE_SIZE = 50
 SEARCH_SESSION_KEY = "case_search"
 
 
@@ -201,11 +202,13 @@ def contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "cases/form_page.html",
             {"case": case, "form": form, "title": _("相談記録の追加")},
         )
+    timeline = selectors.case_timeline(case) if saved else None
     context = {
         "case": case,
         "contact_form": case_forms.ContactForm() if saved else form,
         "saved": saved,
-        "timeline": selectors.case_timeline(case) if saved else None,
+        "timeline": timeline,
+        "timeline_truncated": selectors.timeline_truncated(timeline) if timeline else None,
     }
     return render(request, "cases/_contact_panel.html", context)
 
@@ -458,6 +461,16 @@ def referral_outcome(request: AuthenticatedHttpRequest, pk: int, referral_id: in
             ip=client_ip(request),
         ),
     )
+
+
+def case_contacts(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Every contact of the case, newest first: the timeline shows only the newest ones."""
+    case = _case(request, pk, "case.view")
+    services.case_view_record(case=case, by=request.user, ip=client_ip(request))
+    page = Paginator(selectors.case_contacts(case), CONTACT_LOG_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "cases/contacts.html", {"case": case, "page": page})
 
 
 def case_audit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

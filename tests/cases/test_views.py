@@ -625,3 +625,54 @@ def test_intake_refuses_a_counsellor_of_the_other_centre_and_keeps_the_input(
     assert response.status_code == 200
     assert "担当者はこのセンターの職員から選んでください" in body and "残る相談内容" in body
     assert not Case.objects.exists()
+
+
+def _bulk_contacts(case, staff, n):
+    """n contacts, one a day back from yesterday, written in one go (no silence logic)."""
+    now = timezone.now()
+    ContactEntry.objects.bulk_create(
+        ContactEntry(
+            case=case,
+            occurred_at=now - dt.timedelta(days=day),
+            channel="phone",
+            counterpart="family",
+            staff=staff,
+            created_by=staff,
+            note=f"記録{day:03d}",
+        )
+        for day in range(1, n + 1)
+    )
+
+
+def test_the_contact_log_pages_through_every_contact_newest_first(
+    as_alice, alice, case, django_assert_max_num_queries
+):
+    _bulk_contacts(case, alice, 3)
+    url = reverse("cases:contacts", args=[case.pk])
+    with django_assert_max_num_queries(20) as few:
+        as_alice.get(url)
+    _bulk_contacts(case, alice, 117)  # 120 in all
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        first = as_alice.get(url)
+    notes = re.findall(r"記録(\d{3})", first.content.decode())
+    assert len(notes) == 50 and notes == sorted(notes)  # day 1 (newest) first
+    last = as_alice.get(url, {"page": 3}).content.decode()
+    assert "3 / 3" in last and "記録117" in last and "記録001" not in last
+    assert AuditEvent.objects.filter(case_id=case.pk, action=AuditAction.VIEW, user=alice).exists()
+
+
+def test_the_contact_log_of_another_centre_is_not_found(as_charlie, case):
+    assert as_charlie.get(reverse("cases:contacts", args=[case.pk])).status_code == 404
+
+
+def test_a_truncated_timeline_says_so_and_links_to_the_whole_log(
+    as_alice, alice, case, monkeypatch
+):
+    from cases import selectors
+
+    monkeypatch.setattr(selectors, "TIMELINE_LIMIT", 5)
+    _bulk_contacts(case, alice, 7)
+    page = as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "種類ごとに新しい5件を表示しています" in page
+    assert "記録005" in page and "記録006" not in page
+    assert reverse("cases:contacts", args=[case.pk]) in page
