@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -8,6 +10,22 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Centre
 from cases.models import Case
+
+
+def copied_reference(to: Any, *, related_name: str = "+", null: bool = False) -> Any:
+    """A reference in a table the sweep writes by the ten or hundred thousand, copied from a
+    row the writer holds: the case row the sweep's statement has locked and updated, or a
+    model instance a hook was given. So it needs neither an index of its own nor the
+    database's foreign-key check, each paid per row written (bench/README.md); Django's
+    on_delete still cascades."""
+    return models.ForeignKey(
+        to,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+        null=null,
+        db_index=False,
+        db_constraint=False,
+    )
 
 
 class AlertStage(models.TextChoices):
@@ -19,17 +37,9 @@ class CaseAlert(models.Model):
     """One per case, stage and silence episode: the unique key is what makes a reminder
     go out once per episode however many sweeps run."""
 
-    # The sweep inserts alerts by the ten thousand, so they carry only the indexes they are
-    # read by: case is covered by the unique key, centre by alert_centre. Both references
-    # are copied from the case row the same statement has locked and updated, so they skip
-    # the database's foreign-key check (at 50,000 alerts, a third of a second); Django's
-    # on_delete still cascades, and cases are closed, never deleted.
-    case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="alerts", db_index=False, db_constraint=False
-    )
-    centre = models.ForeignKey(
-        Centre, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
+    # Read through the unique key (case) and alert_centre (centre).
+    case = copied_reference(Case, related_name="alerts")
+    centre = copied_reference(Centre)
     stage = models.CharField(max_length=10, choices=AlertStage.choices)
     # The start of the silence episode (Case.silence_clock_started_at when raised).
     clock_started_at = models.DateTimeField()
@@ -64,43 +74,12 @@ class Notification(models.Model):
     `context` holds only references (case number, days, ids), never a name or a note: the
     text is rendered from it in the recipient's language."""
 
-    # The sweep writes notifications by the hundred thousand; every index and foreign-key
-    # check is paid per row (see bench/README.md). So: recipient is covered by the inbox and
-    # dedupe indexes, centre by notification_failed (its only query), and case and alert are
-    # not looked up by the database at all. Every reference is copied from rows the writing
-    # statement has just read under lock (the sweep) or from model instances (the hooks),
-    # so none needs the database's foreign-key check; Django's on_delete still cascades.
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="notifications",
-        db_index=False,
-        db_constraint=False,
-    )
-    centre = models.ForeignKey(
-        Centre,
-        on_delete=models.CASCADE,
-        null=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    case = models.ForeignKey(
-        Case,
-        on_delete=models.CASCADE,
-        null=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    alert = models.ForeignKey(
-        CaseAlert,
-        on_delete=models.CASCADE,
-        null=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    # Read through the inbox and dedupe indexes (recipient) and notification_failed (centre);
+    # case and alert are never looked up by the database.
+    recipient = copied_reference(settings.AUTH_USER_MODEL, related_name="notifications")
+    centre = copied_reference(Centre, null=True)
+    case = copied_reference(Case, null=True)
+    alert = copied_reference(CaseAlert, null=True)
     channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
     kind = models.CharField(max_length=40)
     context = models.JSONField(default=dict)
