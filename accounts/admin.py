@@ -1,11 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.forms import AdminLoginForm
-from accounts.models import AuditEvent, Centre, LoginAttempt, User
-
-# The admin's login page is throttled like the app's.
-admin.site.login_form = AdminLoginForm
+from accounts.models import AuditEvent, Centre, User
 
 
 @admin.register(Centre)
@@ -37,20 +33,4 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
-@admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
-    """What the sign-in throttle counted, read-only: to look into a burst of failures. A lock
-    ends by itself; deleting a user's recent failures lifts it early."""
-
-    list_display = ["at", "username", "ip_address", "outcome"]
-    list_filter = ["outcome"]
-    search_fields = ["username", "ip_address"]
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

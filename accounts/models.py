@@ -125,34 +125,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.model}#{self.object_id}"
-
-
-class LoginOutcome(models.TextChoices):
-    SUCCEEDED = "succeeded", _("成功")
-    FAILED = "failed", _("失敗")
-    # Turned away while locked, the password unchecked: does not lengthen the lock.
-    REFUSED = "refused", _("ロック中")
-
-
-class LoginAttempt(models.Model):
-    """One sign-in attempt on the app's or the admin's login page, kept to slow password
-    guessing down (accounts.services.login_locked_for) and purged after
-    LOGIN_ATTEMPT_RETENTION_DAYS."""
-
-    at = models.DateTimeField(_("日時"), default=timezone.now)
-    # As typed, case-folded: it may name nobody, so the lock reveals no account's existence.
-    username = models.CharField(_("ユーザー名"), max_length=150)
-    ip_address = models.GenericIPAddressField(_("IPアドレス"), null=True)
-    outcome = models.CharField(_("結果"), max_length=10, choices=LoginOutcome.choices)
-
-    class Meta:
-        verbose_name = _("ログイン試行")
-        verbose_name_plural = _("ログイン試行")
-        indexes = [
-            models.Index(fields=["username", "-at"], name="login_attempt_username"),
-            models.Index(fields=["ip_address", "-at"], name="login_attempt_ip"),
-            models.Index(fields=["at"], name="login_attempt_at"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.outcome}"

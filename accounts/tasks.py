@@ -3,6 +3,6 @@ from celery import shared_task
 from accounts import services
 
 
-@shared_task(name="accounts.purge_login_attempts")
-def purge_login_attempts() -> int:
-    return services.login_attempts_purge()
+@shared_task(name="accounts.purge_access_logs")
+def purge_access_logs() -> int:
+    return services.access_logs_purge()

@@ -1,6 +1,10 @@
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -27,3 +31,25 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.success(request, _("設定を保存しました。"))
         return redirect("preferences")
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+@login_not_required
+def login_locked(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' lockout page (AXES_LOCKOUT_CALLABLE), for the app's and the admin's login:
+    the login form again, with the username kept and how long to wait, in the reader's
+    language."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return render(
+        request,
+        "registration/login.html",
+        {
+            "form": AuthenticationForm(request, initial={"username": username}),
+            "locked_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            "next": request.POST.get("next", ""),
+        },
+        status=429,
+    )

@@ -13,11 +13,15 @@ from cases.models import Case
 
 
 def copied_reference(to: Any, *, related_name: str = "+", null: bool = False) -> Any:
-    """A reference in a table the sweep writes by the ten or hundred thousand, copied from a
-    row the writer holds: the case row the sweep's statement has locked and updated, or a
-    model instance a hook was given. So it needs neither an index of its own nor the
-    database's foreign-key check, each paid per row written (bench/README.md); Django's
-    on_delete still cascades."""
+    """A reference in a table the sweep writes by the ten or hundred thousand: neither an
+    index of its own nor the database's foreign-key check, each paid per row written
+    (bench/README.md). The value is copied from a row the writer has just read: the sweep
+    copies case and centre from the case row its statement holds locked, and recipients from
+    the user rows it joins; a hook from the model instances it is given. Django's on_delete
+    still cascades. The cost is at deletion: deleting a case or a user scans the outbox
+    (users are deactivated, not deleted, and cases are disposed of in bulk), and a user
+    deleted while a notification to them is being queued leaves a row that delivery
+    cancels."""
     return models.ForeignKey(
         to,
         on_delete=models.CASCADE,

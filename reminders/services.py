@@ -27,7 +27,8 @@ from reminders.models import Notification, NotificationChannel, SweepHeartbeat
 logger = logging.getLogger(__name__)
 
 SILENCE_HEARTBEAT = "silence"
-# A ceiling, so that a bug can never turn the sweep into an endless loop (10M cases / 5,000).
+# A ceiling per sweeping connection, so that a bug can never turn the sweep into an endless
+# loop (5M due cases at the default batch of 2,500).
 MAX_SWEEP_BATCHES = 2000
 
 
@@ -146,7 +147,8 @@ def _sweep_batches(
         with transaction.atomic(), connection.cursor() as cursor:
             # A batch statement costs more than PostgreSQL's JIT threshold, yet compiling it
             # (over a second) would cost more than running it: JIT pays off only for long
-            # analytical queries.
+            # analytical queries. (Inside a caller's transaction the setting lasts until that
+            # ends: harmless, it only ever costs speed.)
             cursor.execute("SET LOCAL jit = off")
             cursor.execute(_SWEEP_BATCH_SQL, {"now": now, "batch": batch_size})
             due, reminded, escalated, queued = cursor.fetchone()
@@ -314,6 +316,8 @@ def _is_obsolete(notification: Notification) -> bool:
     """A silence alert whose episode has ended (a two-way contact came in) is not sent."""
     if notification.alert_id is None or notification.case_id is None:
         return False
+    if notification.alert is None:
+        return True  # deleted with its case since it was queued
     return not Case.objects.filter(
         pk=notification.case_id,
         status=CaseStatus.OPEN,
@@ -334,7 +338,14 @@ def notification_deliver(*, notification_id: int, token: uuid.UUID) -> str:
     notification = (
         Notification.objects.select_related("recipient", "alert").filter(pk=notification_id).first()
     )
-    if notification is None or notification.sent_at or notification.failed_at:
+    if notification is None:
+        # The row is there (the claim was renewed) but not its recipient: the user was deleted
+        # after the notification was queued (the reference is not checked by the database).
+        Notification.objects.filter(pk=notification_id).update(
+            cancelled_at=timezone.now(), last_error="recipient no longer exists"
+        )
+        return "cancelled"
+    if notification.sent_at or notification.failed_at:
         return "skipped"
     if notification.cancelled_at:
         return "cancelled"

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "pgtrigger",
+    "axes",
     "accounts",
     "cases",
     "reminders",
@@ -53,6 +54,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the page accounts.views.login_locked.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,8 +181,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.send_weekly_digests",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
     },
-    "purge-login-attempts": {
-        "task": "accounts.purge_login_attempts",
+    "purge-access-logs": {
+        "task": "accounts.purge_access_logs",
         "schedule": crontab(hour=3, minute=30),
     },
 }
@@ -196,13 +204,20 @@ HEALTHZ_CELERY_TIMEOUT = env.float("HEALTHZ_CELERY_TIMEOUT", default=3.0)
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-For, audit events may use it.
 AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=False)
-# Sign-in throttling (accounts.forms.LockoutMixin, on the app's and the admin's login page):
-# a username is refused for up to LOGIN_LOCKOUT after LOGIN_FAILURE_LIMIT failures within
-# that time; an address after LOGIN_FAILURE_LIMIT_PER_IP failures, whatever the usernames.
-LOGIN_LOCKOUT = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=30)
-LOGIN_ATTEMPT_RETENTION_DAYS = env.int("LOGIN_ATTEMPT_RETENTION_DAYS", default=90)
+# Sign-in lockout (django-axes, on every authenticate(): the app's login page and the
+# admin's). Locked is the pair of username and address, so that nobody elsewhere can lock a
+# colleague out by guessing at their username; a refused attempt does not lengthen the lock.
+# The address is the audit trail's (accounts.services.client_ip): behind a proxy, set
+# AUDIT_TRUST_FORWARDED_FOR, or every user shares the proxy's address.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=90)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -14,7 +14,7 @@ from reminders import services
 from reminders.messages import UnsafeContext
 from reminders.models import AlertStage, CaseAlert, Notification
 from tests.conftest import client_for
-from tests.factories import make_case
+from tests.factories import UserFactory, make_case
 
 pytestmark = pytest.mark.django_db
 
@@ -274,6 +274,38 @@ def test_the_database_keeps_hook_notifications_unique(alice):
     Notification.objects.create(**row)
     with pytest.raises(IntegrityError), transaction.atomic():
         Notification.objects.create(**row)  # what a racing get_or_create would do
+
+
+def test_a_notification_whose_recipient_or_case_vanished_is_cancelled_not_retried(
+    silent_case, alice, mailoutbox
+):
+    """The outbox's references are not checked by the database: a user or a case deleted
+    while a notification to them was being queued leaves a row that points at nothing.
+    Delivery cancels it once, instead of claiming it again after every timeout."""
+    sweep_at(day(31))
+    orphaned = Notification.objects.get(channel="email", recipient=alice)
+    other = UserFactory(username="olivia")
+    with time_machine.travel(day(31), tick=False):
+        to_nobody = Notification.objects.create(
+            recipient=other,
+            channel="email",
+            kind="weekly_digest",
+            dedupe_key="digest:x",
+            context={"silent": 0, "escalated": 0, "pausing": 0},
+        )
+    # Deleted behind Django's back, as a concurrent delete would leave them.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reminders_casealert WHERE case_id = %s", [silent_case.pk])
+        cursor.execute("DELETE FROM accounts_user_centres WHERE user_id = %s", [other.pk])
+        cursor.execute("DELETE FROM accounts_user WHERE id = %s", [other.pk])
+    with time_machine.travel(day(31, 1), tick=False):
+        assert services.deliver_pending() == {"cancelled": 2}
+    with time_machine.travel(day(32), tick=False):
+        assert services.deliver_pending() == {}  # never claimed again
+    assert mailoutbox == []
+    for row in (orphaned, to_nobody):
+        row.refresh_from_db()
+        assert row.cancelled_at is not None and row.sent_at is None
 
 
 def test_deleting_a_case_or_a_user_takes_their_alerts_and_notifications(
