@@ -89,6 +89,11 @@ class CaseFormMixin:
                 fields[name].help_text = _("空欄ならセンターの既定値（%(days)s日）") % {
                     "days": default
                 }
+        if "phone" in fields:
+            fields["phone"].error_messages["invalid"] = _(
+                "電話番号は 03-1234-5678 や 090-1234-5678 の形式で入力してください。"
+            )
+            fields["phone"].widget.attrs.update({"type": "tel", "autocomplete": "off"})
         if "withdrawal_since_year" in fields:
             fields["withdrawal_since_year"].widget.attrs.update(
                 {"min": 1950, "max": timezone.localdate().year}

@@ -9,15 +9,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import Centre
 
 postal_code_validator = RegexValidator(
     r"^\d{3}-?\d{4}$", _("郵便番号は 123-4567 の形式で入力してください。")
-)
-phone_validator = RegexValidator(
-    r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$",
-    _("電話番号は 03-1234-5678 や 090-1234-5678 の形式で入力してください。"),
 )
 
 
@@ -118,7 +115,9 @@ class Case(models.Model):
     prefecture = models.CharField(_("都道府県"), max_length=10, blank=True)
     municipality = models.CharField(_("市区町村"), max_length=60, blank=True)
     address_line = models.CharField(_("番地・建物"), max_length=200, blank=True)
-    phone = models.CharField(_("電話番号"), max_length=15, blank=True, validators=[phone_validator])
+    # Stored as E.164 (+81...), shown in the national format (03-1234-5678); full-width digits
+    # and hyphens, as a Japanese IME types them, are accepted.
+    phone = PhoneNumberField(_("電話番号"), blank=True, region="JP")
 
     first_contact_date = models.DateField(_("初回相談日"))
     first_contact_by = models.CharField(

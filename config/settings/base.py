@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "pgtrigger",
     "axes",
+    "phonenumber_field",
     "accounts",
     "cases",
     "reminders",
@@ -189,6 +190,12 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
 )
+
+# Phone numbers (django-phonenumber-field): Japanese by default, stored as E.164, shown as
+# a Japanese reader writes them.
+PHONENUMBER_DEFAULT_REGION = "JP"
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "NATIONAL"
 
 # --- Reminders ---------------------------------------------------------------------------
 # Small enough that a contact recorded during a sweep waits well under a second for the row

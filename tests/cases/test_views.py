@@ -676,3 +676,34 @@ def test_a_truncated_timeline_says_so_and_links_to_the_whole_log(
     assert "種類ごとに新しい5件を表示しています" in page
     assert "記録005" in page and "記録006" not in page
     assert reverse("cases:contacts", args=[case.pk]) in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("090-1234-5678", "+819012345678", "090-1234-5678"),
+        ("０３－１２３４－５６７８", "+81312345678", "03-1234-5678"),  # as an IME types it
+        ("0312345678", "+81312345678", "03-1234-5678"),
+    ],
+)
+def test_phone_numbers_are_read_as_japanese_stored_e164_and_shown_nationally(
+    as_bob, centre_a, typed, stored, shown
+):
+    as_bob.post(reverse("cases:intake"), intake_data({"case-phone": typed}))
+    case = Case.objects.get(centre=centre_a)
+    assert case.phone.as_e164 == stored
+    assert shown in as_bob.get(reverse("cases:detail", args=[case.pk])).content.decode()
+
+
+def test_phone_numbers_typed_before_are_converted_by_the_migration(case):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_case SET phone = '03-1234-5678' WHERE id = %s", [case.pk])
+    migration = importlib.import_module("cases.migrations.0004_phone_number_field")
+    migration.to_e164(apps, None)
+    case.refresh_from_db()
+    assert case.phone.as_e164 == "+81312345678"
