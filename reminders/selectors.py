@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accounts import access
 from accounts.models import User
@@ -8,24 +8,42 @@ from cases.models import Case, CaseStatus, SilenceStage
 from reminders.models import Notification, NotificationChannel
 
 
-def inbox(user: User, *, show_done: bool = False) -> QuerySet[Notification]:
-    # Rendered from `context`, so the list needs no join to cases or users.
-    queryset = Notification.objects.filter(
+def _silence_over() -> Q:
+    """A silence alert whose episode has ended since: a two-way contact restarted the case's
+    clock, or the case was paused or closed. Its reminder needs nobody's attention now."""
+    ongoing = Case.objects.filter(
+        pk=OuterRef("case_id"),
+        status=CaseStatus.OPEN,
+        silence_clock_started_at=OuterRef("alert__clock_started_at"),
+    )
+    return Q(alert__isnull=False) & Q(~Exists(ongoing))
+
+
+def _in_inbox(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(
         recipient=user, channel=NotificationChannel.IN_APP, sent_at__isnull=False
     )
+
+
+def inbox(user: User, *, show_done: bool = False) -> QuerySet[Notification]:
+    """What needs the user's attention, newest first; with `show_done`, also what was marked
+    done or whose silence has ended (`silence_over`). Rendered from `context`: no join to
+    cases or users beyond the one-row look-up of the case's current silence."""
+    queryset = _in_inbox(user).annotate(
+        silence_over=ExpressionWrapper(_silence_over(), output_field=BooleanField())
+    )
     if not show_done:
-        queryset = queryset.filter(done_at__isnull=True)
+        queryset = queryset.filter(done_at__isnull=True, silence_over=False)
     return queryset.order_by("-created_at")
 
 
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(
-        recipient=user,
-        channel=NotificationChannel.IN_APP,
-        sent_at__isnull=False,
-        read_at__isnull=True,
-        done_at__isnull=True,
-    ).count()
+    return (
+        _in_inbox(user)
+        .filter(read_at__isnull=True, done_at__isnull=True)
+        .exclude(_silence_over())
+        .count()
+    )
 
 
 def escalated_cases(user: User) -> QuerySet[Case]:

@@ -359,6 +359,22 @@ def test_nobody_can_mark_another_users_notification(centre_a, alice, bob):
     )
 
 
+def test_a_reminder_whose_silence_ended_leaves_the_inbox_and_the_badge(
+    silent_case, alice, as_alice
+):
+    sweep_at(day(31))
+    home = reverse("home")
+    assert 'data-testid="inbox-badge">1<' in as_alice.get(home).content.decode()
+    talk(silent_case, alice, day(32), two_way=False)  # an unanswered call ends nothing
+    assert 'data-testid="inbox-badge">1<' in as_alice.get(home).content.decode()
+    talk(silent_case, alice, day(32, 1))
+    assert 'data-testid="inbox-badge"' not in as_alice.get(home).content.decode()
+    inbox = reverse("reminders:inbox")
+    assert "K-0001" not in as_alice.get(inbox).content.decode()
+    everything = as_alice.get(inbox, {"done": "1"}).content.decode()
+    assert "K-0001" in everything and 'data-testid="silence-over"' in everything
+
+
 def test_inbox_query_count_does_not_grow_with_alerts(
     centre_a, alice, as_alice, django_assert_max_num_queries
 ):
