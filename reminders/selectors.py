@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 
 from accounts import access
 from accounts.models import User
 from cases.models import Case, CaseStatus, SilenceStage
-from reminders.models import Notification, NotificationChannel
+from reminders.models import CaseAlert, Notification, NotificationChannel
 
 
-def _silence_over() -> Q:
+def silence_over() -> Q:
     """A silence alert whose episode has ended since: a two-way contact restarted the case's
-    clock, or the case was paused or closed. Its reminder needs nobody's attention now."""
-    ongoing = Case.objects.filter(
-        pk=OuterRef("case_id"),
-        status=CaseStatus.OPEN,
-        silence_clock_started_at=OuterRef("alert__clock_started_at"),
+    clock, or the case was paused, closed or deleted. Its reminder needs nobody now."""
+    ongoing = CaseAlert.objects.filter(
+        pk=OuterRef("alert_id"),
+        case__status=CaseStatus.OPEN,
+        case__silence_clock_started_at=F("clock_started_at"),
     )
     return Q(alert__isnull=False) & Q(~Exists(ongoing))
 
@@ -30,7 +30,7 @@ def inbox(user: User, *, show_done: bool = False) -> QuerySet[Notification]:
     done or whose silence has ended (`silence_over`). Rendered from `context`: no join to
     cases or users beyond the one-row look-up of the case's current silence."""
     queryset = _in_inbox(user).annotate(
-        silence_over=ExpressionWrapper(_silence_over(), output_field=BooleanField())
+        silence_over=ExpressionWrapper(silence_over(), output_field=BooleanField())
     )
     if not show_done:
         queryset = queryset.filter(done_at__isnull=True, silence_over=False)
@@ -41,7 +41,7 @@ def unread_count(user: User) -> int:
     return (
         _in_inbox(user)
         .filter(read_at__isnull=True, done_at__isnull=True)
-        .exclude(_silence_over())
+        .exclude(silence_over())
         .count()
     )
 

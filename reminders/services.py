@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import Centre, Role, User
 from cases.models import Case, CaseStatus, SilenceStage
 from cases.services import cases_resume_expired_pauses
-from reminders import messages
+from reminders import messages, selectors
 from reminders.models import Notification, NotificationChannel, SweepHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -313,16 +313,14 @@ def notifications_claim(
 
 
 def _is_obsolete(notification: Notification) -> bool:
-    """A silence alert whose episode has ended (a two-way contact came in) is not sent."""
-    if notification.alert_id is None or notification.case_id is None:
-        return False
-    if notification.alert is None:
-        return True  # deleted with its case since it was queued
-    return not Case.objects.filter(
-        pk=notification.case_id,
-        status=CaseStatus.OPEN,
-        silence_clock_started_at=notification.alert.clock_started_at,  # type: ignore[union-attr]
-    ).exists()
+    """A silence alert whose episode has ended (a two-way contact came in, the case was
+    paused or closed, or deleted) is not sent: the inbox's rule, asked of this one row."""
+    return (
+        notification.alert_id is not None
+        and Notification.objects.filter(pk=notification.pk)
+        .filter(selectors.silence_over())
+        .exists()
+    )
 
 
 def notification_deliver(*, notification_id: int, token: uuid.UUID) -> str:
@@ -336,7 +334,7 @@ def notification_deliver(*, notification_id: int, token: uuid.UUID) -> str:
     if not renewed:
         return "skipped"
     notification = (
-        Notification.objects.select_related("recipient", "alert").filter(pk=notification_id).first()
+        Notification.objects.select_related("recipient").filter(pk=notification_id).first()
     )
     if notification is None:
         # The row is there (the claim was renewed) but not its recipient: the user was deleted
