@@ -10,15 +10,17 @@ from accounts.models import AuditAction, AuditEvent, User
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The address for the audit trail. X-Forwarded-For is trusted only behind our own proxy
-    (AUDIT_TRUST_FORWARDED_FOR), since any client can send that header."""
+    """The client's address, for the audit trail and the sign-in lockout. X-Forwarded-For is
+    believed only when AUDIT_TRUST_FORWARDED_FOR is on and the request comes from one of our
+    own proxies (TRUSTED_PROXIES): anyone else can write whatever they like in that header."""
     if request is None:
         return None
+    remote = request.META.get("REMOTE_ADDR") or None
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and settings.AUDIT_TRUST_FORWARDED_FOR:
-        # The proxy appends the address it saw: the last entry is the one it vouches for.
-        return forwarded.split(",")[-1].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    if forwarded and settings.AUDIT_TRUST_FORWARDED_FOR and remote in settings.TRUSTED_PROXIES:
+        # Our proxy appends the address it saw: the last entry is the one it vouches for.
+        return forwarded.split(",")[-1].strip() or remote
+    return remote
 
 
 def audit_record(

@@ -19,9 +19,10 @@ def copied_reference(to: Any, *, related_name: str = "+", null: bool = False) ->
     copies case and centre from the case row its statement holds locked, and recipients from
     the user rows it joins; a hook from the model instances it is given. Django's on_delete
     still cascades. The cost is at deletion: deleting a case or a user scans the outbox
-    (users are deactivated, not deleted, and cases are disposed of in bulk), and a user
-    deleted while a notification to them is being queued leaves a row that delivery
-    cancels."""
+    (users are deactivated rather than deleted; disposing of cases after their retention
+    period, still to be built, should delete their notifications in bulk first). A user or
+    case deleted while a notification about them is being queued leaves a row that delivery
+    cancels (an e-mail) or nobody sees (an in-app one)."""
     return models.ForeignKey(
         to,
         on_delete=models.CASCADE,

@@ -26,24 +26,21 @@ def _in_inbox(user: User) -> QuerySet[Notification]:
 
 
 def inbox(user: User, *, show_done: bool = False) -> QuerySet[Notification]:
-    """What needs the user's attention, newest first; with `show_done`, also what was marked
-    done or whose silence has ended (`silence_over`). Rendered from `context`: no join to
-    cases or users beyond the one-row look-up of the case's current silence."""
+    """The user's in-app notifications, newest first, not done unless `show_done`. Each row
+    says whether its silence has ended since (`silence_over`); being in the select list, that
+    is looked up for the rows of the page only. Rendered from `context`: no other join."""
     queryset = _in_inbox(user).annotate(
         silence_over=ExpressionWrapper(silence_over(), output_field=BooleanField())
     )
     if not show_done:
-        queryset = queryset.filter(done_at__isnull=True, silence_over=False)
+        queryset = queryset.filter(done_at__isnull=True)
     return queryset.order_by("-created_at")
 
 
 def unread_count(user: User) -> int:
-    return (
-        _in_inbox(user)
-        .filter(read_at__isnull=True, done_at__isnull=True)
-        .exclude(silence_over())
-        .count()
-    )
+    # On every page: plain columns only. A reminder whose silence has ended is counted until
+    # the user has seen it once (the inbox then files it as done).
+    return _in_inbox(user).filter(read_at__isnull=True, done_at__isnull=True).count()
 
 
 def escalated_cases(user: User) -> QuerySet[Case]:

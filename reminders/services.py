@@ -313,13 +313,18 @@ def notifications_claim(
 
 
 def _is_obsolete(notification: Notification) -> bool:
-    """A silence alert whose episode has ended (a two-way contact came in, the case was
-    paused or closed, or deleted) is not sent: the inbox's rule, asked of this one row."""
+    """Not sent: a silence alert whose episode has ended (a two-way contact came in, the case
+    was paused, closed or deleted), the inbox's rule asked of this one row; or anything
+    about a case that has been deleted since it was queued."""
+    if notification.alert_id is not None:
+        return (
+            Notification.objects.filter(pk=notification.pk)
+            .filter(selectors.silence_over())
+            .exists()
+        )
     return (
-        notification.alert_id is not None
-        and Notification.objects.filter(pk=notification.pk)
-        .filter(selectors.silence_over())
-        .exists()
+        notification.case_id is not None
+        and not Case.objects.filter(pk=notification.case_id).exists()
     )
 
 
@@ -337,8 +342,9 @@ def notification_deliver(*, notification_id: int, token: uuid.UUID) -> str:
         Notification.objects.select_related("recipient").filter(pk=notification_id).first()
     )
     if notification is None:
-        # The row is there (the claim was renewed) but not its recipient: the user was deleted
-        # after the notification was queued (the reference is not checked by the database).
+        # The claim was renewed, so the row was there a moment ago: its recipient is what is
+        # missing, a user deleted after the notification was queued (the reference is not
+        # checked by the database). (If the row itself has just gone, this updates nothing.)
         Notification.objects.filter(pk=notification_id).update(
             cancelled_at=timezone.now(), last_error="recipient no longer exists"
         )
@@ -412,6 +418,19 @@ def notification_mark_done(*, notification: Notification) -> None:
     now = timezone.now()
     Notification.objects.filter(pk=notification.pk).update(
         done_at=now, read_at=Coalesce("read_at", Value(now))
+    )
+
+
+def inbox_file_ended_silences(*, user: User, notification_ids: Iterable[int]) -> int:
+    """Reminders the user has just been shown as 'contact since' need nothing more: file them
+    as done, so they leave the list. Only those shown, and only if still so."""
+    now = timezone.now()
+    return (
+        Notification.objects.filter(
+            recipient=user, pk__in=list(notification_ids), done_at__isnull=True
+        )
+        .filter(selectors.silence_over())
+        .update(done_at=now, read_at=Coalesce("read_at", Value(now)))
     )
 
 

@@ -39,6 +39,10 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
         {"page": page, "items": items, "show_done": show_done, "query": f"done={int(show_done)}"},
     )
     services.inbox_mark_read(user=request.user, notification_ids=[n.pk for n in page])
+    services.inbox_file_ended_silences(
+        user=request.user,
+        notification_ids=[n.pk for n in page if n.silence_over],  # type: ignore[attr-defined]
+    )
     return response
 
 

@@ -5,8 +5,8 @@ from django.db import migrations
 
 
 def to_e164(apps, schema_editor):
-    """03-1234-5678 as typed before becomes +81312345678; what cannot be read as a Japanese
-    number is kept as it was (the edit form then asks for a valid one)."""
+    """03-1234-5678 as typed before becomes +81312345678; what is not a valid Japanese number
+    is kept as it was (the edit form then asks for a valid one)."""
     import phonenumbers
 
     Case = apps.get_model("cases", "Case")
@@ -15,7 +15,7 @@ def to_e164(apps, schema_editor):
             number = phonenumbers.parse(str(case.phone), "JP")
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_possible_number(number):
+        if phonenumbers.is_valid_number(number):
             e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
             Case.objects.filter(pk=case.pk).update(phone=e164)
 
@@ -27,10 +27,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(to_e164, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='case',
             name='phone',
             field=phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region='JP', verbose_name='電話番号'),
         ),
+        migrations.RunPython(to_e164, migrations.RunPython.noop),
     ]

@@ -211,12 +211,17 @@ HEALTHZ_CELERY_TIMEOUT = env.float("HEALTHZ_CELERY_TIMEOUT", default=3.0)
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-For, audit events may use it.
 AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=False)
+# The proxies whose X-Forwarded-For is believed (accounts.services.client_ip).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 # Sign-in lockout (django-axes, on every authenticate(): the app's login page and the
 # admin's). Locked is the pair of username and address, so that nobody elsewhere can lock a
-# colleague out by guessing at their username; a refused attempt does not lengthen the lock.
-# The address is the audit trail's (accounts.services.client_ip): behind a proxy, set
-# AUDIT_TRUST_FORWARDED_FOR, or every user shares the proxy's address.
+# colleague out by guessing at their username, and an address that fails at many usernames
+# (accounts.lockout); a refused attempt does not lengthen the lock. The address is the audit
+# trail's (accounts.services.client_ip): behind a proxy, set AUDIT_TRUST_FORWARDED_FOR and
+# TRUSTED_PROXIES, or every user shares the proxy's address.
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

@@ -8,10 +8,12 @@ SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Behind our own TLS-terminating proxy, which sets X-Forwarded-Proto and appends the client's
-# address to X-Forwarded-For. Trusting the latter gives the audit trail and the sign-in
+# Behind our own TLS-terminating proxy on the same host (TRUSTED_PROXIES, loopback by
+# default; gunicorn listens on 127.0.0.1 only), which sets X-Forwarded-Proto and appends the
+# client's address to X-Forwarded-For. Believing that gives the audit trail and the sign-in
 # lockout each user's address instead of the proxy's (with the proxy's, five wrong guesses
-# at a username from anywhere would lock that colleague out everywhere).
+# at a username from anywhere would lock that colleague out everywhere); a request from
+# anywhere else cannot choose its address by writing the header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=True)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -107,9 +107,35 @@ def test_the_admin_login_is_locked_too():
     assert LOCKED_JA in response.content.decode()
 
 
+def test_an_address_spraying_usernames_is_locked_others_are_not(bob: User):
+    with time_machine.travel(START, tick=False):
+        for n in range(30):
+            fail(f"guess{n}", 1, ip="198.51.100.7")
+        assert attempt("bob", PASSWORD, ip="198.51.100.7").status_code == 429
+        assert signed_in(attempt("bob", PASSWORD, ip="203.0.113.5"))
+    with time_machine.travel(START + dt.timedelta(minutes=16), tick=False):
+        assert signed_in(attempt("bob", PASSWORD, ip="198.51.100.7"))
+
+
+def test_a_forged_forwarded_for_from_outside_our_proxies_is_ignored(alice: User, settings):
+    """Otherwise each guess could claim a new address and never be locked."""
+    settings.AUDIT_TRUST_FORWARDED_FOR = True
+    with time_machine.travel(START, tick=False):
+        for n in range(5):
+            Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").post(
+                reverse("login"), {"username": "alice", "password": "wrong"}
+            )
+        response = Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.99").post(
+            reverse("login"), {"username": "alice", "password": PASSWORD}
+        )
+    assert response.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.7"}
+
+
 def test_the_address_behind_a_trusted_proxy_is_the_forwarded_one(alice: User, settings):
     settings.AUDIT_TRUST_FORWARDED_FOR = True
     proxy = "10.0.0.1"
+    settings.TRUSTED_PROXIES = [proxy]
     with time_machine.travel(START, tick=False):
         for _ in range(5):
             Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.7").post(

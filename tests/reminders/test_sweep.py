@@ -276,12 +276,12 @@ def test_the_database_keeps_hook_notifications_unique(alice):
         Notification.objects.create(**row)  # what a racing get_or_create would do
 
 
-def test_a_notification_whose_recipient_or_case_vanished_is_cancelled_not_retried(
-    silent_case, alice, mailoutbox
+def test_a_notification_whose_recipient_alert_or_case_vanished_is_cancelled_not_retried(
+    silent_case, alice, centre_a, mailoutbox
 ):
-    """The outbox's references are not checked by the database: a user or a case deleted
-    while a notification to them was being queued leaves a row that points at nothing.
-    Delivery cancels it once, instead of claiming it again after every timeout."""
+    """The outbox's references are not checked by the database: a user, an alert or a case
+    deleted while a notification about them was being queued leaves a row that points at
+    nothing. Delivery cancels it once, instead of claiming it again after every timeout."""
     sweep_at(day(31))
     orphaned = Notification.objects.get(channel="email", recipient=alice)
     other = UserFactory(username="olivia")
@@ -293,17 +293,35 @@ def test_a_notification_whose_recipient_or_case_vanished_is_cancelled_not_retrie
             dedupe_key="digest:x",
             context={"silent": 0, "escalated": 0, "pausing": 0},
         )
+        gone = make_case(centre_a, alice)
+        about_gone_case = Notification.objects.create(
+            recipient=alice,
+            channel="email",
+            kind="visit_announcement_due",
+            dedupe_key="visit:1:announce",
+            case=gone,
+            context={
+                "case_id": gone.pk,
+                "case_number": gone.case_number,
+                "visit_id": 1,
+                "visit_date": "2026-12-01",
+            },
+        )
     # Deleted behind Django's back, as a concurrent delete would leave them.
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_casesensitiveinfo WHERE case_id = %s", [gone.pk])
+        cursor.execute("DELETE FROM cases_contactentry WHERE case_id = %s", [gone.pk])
+        cursor.execute("DELETE FROM cases_casestatuschange WHERE case_id = %s", [gone.pk])
+        cursor.execute("DELETE FROM cases_case WHERE id = %s", [gone.pk])
         cursor.execute("DELETE FROM reminders_casealert WHERE case_id = %s", [silent_case.pk])
         cursor.execute("DELETE FROM accounts_user_centres WHERE user_id = %s", [other.pk])
         cursor.execute("DELETE FROM accounts_user WHERE id = %s", [other.pk])
     with time_machine.travel(day(31, 1), tick=False):
-        assert services.deliver_pending() == {"cancelled": 2}
+        assert services.deliver_pending() == {"cancelled": 3}
     with time_machine.travel(day(32), tick=False):
         assert services.deliver_pending() == {}  # never claimed again
     assert mailoutbox == []
-    for row in (orphaned, to_nobody):
+    for row in (orphaned, to_nobody, about_gone_case):
         row.refresh_from_db()
         assert row.cancelled_at is not None and row.sent_at is None
 
@@ -359,20 +377,30 @@ def test_nobody_can_mark_another_users_notification(centre_a, alice, bob):
     )
 
 
-def test_a_reminder_whose_silence_ended_leaves_the_inbox_and_the_badge(
+def test_a_reminder_whose_silence_ended_is_shown_as_such_once_then_filed(
     silent_case, alice, as_alice
 ):
     sweep_at(day(31))
-    home = reverse("home")
-    assert 'data-testid="inbox-badge">1<' in as_alice.get(home).content.decode()
     talk(silent_case, alice, day(32), two_way=False)  # an unanswered call ends nothing
-    assert 'data-testid="inbox-badge">1<' in as_alice.get(home).content.decode()
-    talk(silent_case, alice, day(32, 1))
-    assert 'data-testid="inbox-badge"' not in as_alice.get(home).content.decode()
     inbox = reverse("reminders:inbox")
-    assert "K-0001" not in as_alice.get(inbox).content.decode()
+    page = as_alice.get(inbox).content.decode()
+    assert "K-0001" in page and 'data-testid="silence-over"' not in page
+    talk(silent_case, alice, day(32, 1))
+    page = as_alice.get(inbox).content.decode()
+    assert "K-0001" in page and 'data-testid="silence-over"' in page  # "contact since"
+    assert "K-0001" not in as_alice.get(inbox).content.decode()  # filed as done
+    assert 'data-testid="inbox-badge"' not in as_alice.get(reverse("home")).content.decode()
     everything = as_alice.get(inbox, {"done": "1"}).content.decode()
-    assert "K-0001" in everything and 'data-testid="silence-over"' in everything
+    assert "K-0001" in everything
+
+
+def test_a_reminder_of_an_ongoing_silence_stays_until_marked_done(silent_case, alice, as_alice):
+    sweep_at(day(31))
+    inbox = reverse("reminders:inbox")
+    as_alice.get(inbox)
+    assert "K-0001" in as_alice.get(inbox).content.decode()
+    notification = Notification.objects.get(recipient=alice, channel="in_app")
+    assert notification.done_at is None and notification.read_at is not None
 
 
 def test_inbox_query_count_does_not_grow_with_alerts(
