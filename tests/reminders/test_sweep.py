@@ -431,6 +431,30 @@ def test_manager_sees_every_escalated_case_of_the_centre_only(
     assert as_alice.get(reverse("reminders:escalations")).status_code == 403
 
 
+def test_escalations_page_query_count_does_not_grow_with_cases_or_failures(
+    centre_a, alice, as_mallory, django_assert_max_num_queries
+):
+    def escalate(n: int) -> None:
+        with time_machine.travel(START, tick=False):
+            for _ in range(n):
+                make_case(centre_a, alice, primary_counsellor=alice)
+        sweep_at(day(31))
+        sweep_at(day(38))
+        Notification.objects.filter(channel="email", failed_at__isnull=True).update(
+            failed_at=day(38), attempts=5
+        )
+
+    url = reverse("reminders:escalations")
+    escalate(1)
+    with django_assert_max_num_queries(20) as one:
+        as_mallory.get(url)
+    escalate(20)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = as_mallory.get(url)
+    assert response.context["page"].paginator.count == 21
+    assert len(response.context["failed"]) > 21
+
+
 def test_weekly_digest_per_counsellor_and_manager_with_opt_out(centre_a, alice, mallory, bob):
     _deliver_alerts(centre_a, alice, 3)
     mail.outbox.clear()
