@@ -2,6 +2,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
 
 
@@ -23,3 +25,26 @@ class JapaneseFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class TwoFactorRequiredMiddleware:
+    """A user whose role needs a second factor (accounts.services.two_factor_required) who
+    has signed in with a password only reaches the set-up or verify page, signing out, the
+    language switch and static files, until a code from their authenticator is entered."""
+
+    OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from accounts.services import two_factor_required
+
+        user = request.user
+        if (
+            two_factor_required(user)  # type: ignore[arg-type]
+            and not user.is_verified()  # type: ignore[union-attr]
+            and not request.path.startswith(self.OPEN_PREFIXES)
+        ):
+            return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
+        return self.get_response(request)

@@ -3,8 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditAction, AuditEvent, User
 
@@ -56,3 +59,37 @@ def access_logs_purge(*, age_days: int | None = None) -> int:
     return AxesProxyHandler.reset_logs(age_days=age_days) + AxesProxyHandler.reset_failure_logs(
         age_days=age_days
     )
+
+
+# --- two-factor sign-in (django-otp) -------------------------------------------------------
+
+BACKUP_CODES = 10
+
+
+def two_factor_required(user: User) -> bool:
+    """Roles that see a whole centre's (or every centre's) records sign in with a second
+    factor: TWO_FACTOR_ROLES (managers and administrators in production)."""
+    return user.is_authenticated and user.role in settings.TWO_FACTOR_ROLES
+
+
+def two_factor_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator the user is setting up: unconfirmed until a first code matches.
+    The same one on every visit of the set-up page, so the QR code does not change."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+def two_factor_confirm(*, device: TOTPDevice, code: str) -> list[str] | None:
+    """Confirm the authenticator with a first code from it. Returns the backup codes, shown
+    to the user once (each works once, for a lost phone), or None if the code is wrong."""
+    if not device.verify_token(code.strip()):
+        return None
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        StaticDevice.objects.filter(user=device.user).delete()
+        backup = StaticDevice.objects.create(user=device.user, name="backup codes")
+        codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+        StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
+    return codes

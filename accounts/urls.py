@@ -12,6 +12,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", views.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path(
         "accounts/password_change/",
         auth_views.PasswordChangeView.as_view(),

@@ -1,16 +1,23 @@
+from base64 import b32encode
 from typing import Any
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
 
-from accounts import access
+from accounts import access, services
 from accounts.access import AuthenticatedHttpRequest
-from accounts.forms import PreferencesForm
+from accounts.forms import OneTimeCodeForm, PreferencesForm
 
 
 @login_required
@@ -52,4 +59,61 @@ def login_locked(
             "next": request.POST.get("next", ""),
         },
         status=429,
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else reverse("home")
+
+
+def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """After the password, the second factor: a code from the authenticator or a backup
+    code. A user without an authenticator yet is sent to set one up."""
+    if not user_has_device(request.user):
+        return redirect(f"{reverse('two_factor_setup')}?next={_safe_next(request)}")
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["code"].strip())
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        form.add_error("code", _("コードが正しくありません。もう一度入力してください。"))
+    return render(
+        request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+    )
+
+
+def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Set up the authenticator: scan the QR code (or type the key), confirm with a first
+    code, and note the backup codes, shown this once. Someone who has only the password of a
+    user who already has an authenticator must not enrol one of their own: that user sets
+    up a new one only after signing in with the old one (or a backup code)."""
+    if user_has_device(request.user) and not request.user.is_verified():  # type: ignore[attr-defined]
+        return redirect(f"{reverse('two_factor_verify')}?next={_safe_next(request)}")
+    device = services.two_factor_device_pending(user=request.user)
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = services.two_factor_confirm(device=device, code=form.cleaned_data["code"])
+        if codes is not None:
+            otp_login(request, device)
+            return render(
+                request,
+                "accounts/two_factor_backup_codes.html",
+                {"codes": codes, "next": _safe_next(request)},
+            )
+        form.add_error("code", _("コードが正しくありません。もう一度入力してください。"))
+    qr = segno.make(device.config_url, error="m")
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": mark_safe(qr.svg_inline(scale=4, dark="#000", light="#fff")),  # noqa: S308
+            "secret": b32encode(device.bin_key).decode(),
+            "next": _safe_next(request),
+        },
     )

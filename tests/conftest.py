@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from accounts.models import Centre, Role, User
@@ -38,9 +39,24 @@ def mallory(centre_a: Centre) -> User:
 
 
 def client_for(user: User) -> Client:
+    """Signed in as the user, with the second factor too where the role needs one."""
     client = Client()
     client.force_login(user)
+    if user.role in settings.TWO_FACTOR_ROLES:
+        verify_second_factor(client, user)
     return client
+
+
+def verify_second_factor(client: Client, user: User) -> None:
+    """What entering a code from the user's authenticator does to the session."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 @pytest.fixture

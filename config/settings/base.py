@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "pgtrigger",
     "axes",
     "phonenumber_field",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "cases",
     "reminders",
@@ -52,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -230,6 +235,11 @@ AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=90)
+# Two-factor sign-in (django-otp, TOTP authenticator apps plus one-time backup codes) for
+# the roles that see a whole centre or every centre. Off by default in development (the demo
+# users sign in with a password only), on in production and in the tests.
+TWO_FACTOR_ROLES = env.list("TWO_FACTOR_ROLES", default=[])
+OTP_TOTP_ISSUER = "Tsunagu"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -23,3 +23,5 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_AGE = 60 * 60 * 9  # one working day
+
+TWO_FACTOR_ROLES = env.list("TWO_FACTOR_ROLES", default=["manager", "admin"])

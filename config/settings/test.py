@@ -34,3 +34,5 @@ if _test_mail_dir:
 # Serve static files from the apps and static/ directly; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# As in production: managers and administrators sign in with a second factor.
+TWO_FACTOR_ROLES = ["manager", "admin"]

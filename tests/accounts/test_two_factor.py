@@ -1,0 +1,152 @@
+"""Managers and administrators sign in with a second factor (django-otp): a code from an
+authenticator app, or a one-time backup code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Role, User
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
+
+
+def password_login(user: User) -> Client:
+    client = Client()
+    client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    return client
+
+
+def code_of(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
+
+
+def set_up(client: Client, user: User) -> list[str]:
+    """Go through the set-up page as the user would; returns the backup codes shown."""
+    page = client.get(reverse("two_factor_setup"))
+    assert page.status_code == 200 and "<svg" in page.content.decode()
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post(reverse("two_factor_setup"), {"code": code_of(device)})
+    return re.findall(r"<li>([0-9a-z]{8})</li>", response.content.decode())
+
+
+def test_a_manager_with_a_password_only_reaches_nothing_but_the_set_up(mallory: User, case_url):
+    client = password_login(mallory)
+    for url in (reverse("home"), case_url, reverse("reminders:escalations"), "/admin/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        response = client.get(response["Location"], follow=True)
+        assert response.request["PATH_INFO"] == reverse("two_factor_setup")
+    # What stays open: the language switch and signing out.
+    switched = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert switched.status_code == 302 and switched["Location"] == "/"
+    assert client.post(reverse("logout")).status_code == 302
+
+
+def test_setting_up_the_authenticator_lets_the_manager_in_and_shows_backup_codes(
+    mallory: User, case_url
+):
+    client = password_login(mallory)
+    codes = set_up(client, mallory)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert client.get(reverse("reminders:escalations")).status_code == 200
+    assert client.get(case_url).status_code == 200
+
+
+def test_a_wrong_code_is_refused_with_a_message_and_nothing_opens(mallory: User):
+    client = password_login(mallory)
+    client.get(reverse("two_factor_setup"))
+    response = client.post(reverse("two_factor_setup"), {"code": "000000"})
+    assert "コードが正しくありません" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=mallory, confirmed=True).exists()
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_the_next_sign_in_asks_for_a_code_and_a_backup_code_works_once(mallory: User):
+    with time_machine.travel(START, tick=False) as clock:
+        codes = set_up(password_login(mallory), mallory)
+        client = password_login(mallory)
+        response = client.get(reverse("home"), follow=True)
+        assert response.request["PATH_INFO"] == reverse("two_factor_verify")
+        bad = client.post(reverse("two_factor_verify"), {"code": "12345678", "next": "/"})
+        assert "コードが正しくありません" in bad.content.decode()
+        clock.shift(dt.timedelta(seconds=2))  # a failure slows the next attempt down
+        ok = client.post(reverse("two_factor_verify"), {"code": codes[0], "next": "/cases/"})
+        assert ok.status_code == 302 and ok["Location"] == "/cases/"
+        assert client.get(reverse("home")).status_code == 200
+        again = password_login(mallory)
+        reused = again.post(reverse("two_factor_verify"), {"code": codes[0], "next": "/"})
+        assert "コードが正しくありません" in reused.content.decode()
+
+
+def test_failed_codes_slow_the_next_attempts_down(mallory: User):
+    with time_machine.travel(START, tick=False):
+        codes = set_up(password_login(mallory), mallory)
+        client = password_login(mallory)
+        client.post(reverse("two_factor_verify"), {"code": "000000", "next": "/"})
+        # At once, even a right code is refused: guessing six digits takes forever.
+        refused = client.post(reverse("two_factor_verify"), {"code": codes[0], "next": "/"})
+        assert refused.status_code == 200
+
+
+def test_the_authenticator_code_signs_in_and_cannot_be_replayed(mallory: User):
+    with time_machine.travel(START, tick=False) as clock:
+        set_up(password_login(mallory), mallory)
+        device = TOTPDevice.objects.get(user=mallory, confirmed=True)
+        client = password_login(mallory)
+        replayed = client.post(reverse("two_factor_verify"), {"code": code_of(device), "next": "/"})
+        assert replayed.status_code == 200  # the code that confirmed the set-up
+        clock.shift(dt.timedelta(seconds=31))
+        response = client.post(reverse("two_factor_verify"), {"code": code_of(device), "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_a_password_alone_cannot_enrol_another_authenticator(mallory: User):
+    """Else whoever learnt the password could add their own phone and walk in."""
+    set_up(password_login(mallory), mallory)
+    thief = password_login(mallory)
+    page = thief.get(reverse("two_factor_setup"), follow=True)
+    assert page.request["PATH_INFO"] == reverse("two_factor_verify")
+    assert TOTPDevice.objects.filter(user=mallory).count() == 1
+    posted = thief.post(reverse("two_factor_setup"), {"code": "123456"})
+    assert posted.status_code == 302 and TOTPDevice.objects.filter(user=mallory).count() == 1
+    assert thief.get(reverse("home")).status_code == 302
+
+
+def test_a_next_address_elsewhere_is_not_followed(mallory: User):
+    codes = set_up(password_login(mallory), mallory)
+    client = password_login(mallory)
+    response = client.post(
+        reverse("two_factor_verify"), {"code": codes[1], "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("home")
+
+
+def test_counsellors_and_staff_sign_in_with_a_password(alice: User, bob: User):
+    for user in (alice, bob):
+        assert password_login(user).get(reverse("home")).status_code == 200
+
+
+def test_an_administrator_needs_the_second_factor_for_the_admin_too(centre_a):
+    root = UserFactory(username="root", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    client = password_login(root)
+    assert client.get("/admin/").status_code == 302
+    set_up(client, root)
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.fixture
+def case_url(centre_a, alice) -> str:
+    from tests.factories import make_case
+
+    return reverse("cases:detail", args=[make_case(centre_a, alice).pk])
