@@ -37,7 +37,11 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("設定を保存しました。"))
         return redirect("preferences")
-    return render(request, "accounts/preferences.html", {"form": form})
+    return render(
+        request,
+        "accounts/preferences.html",
+        {"form": form, "two_factor": services.two_factor_required(request.user)},
+    )
 
 
 @login_not_required

@@ -123,6 +123,22 @@ def test_a_password_alone_cannot_enrol_another_authenticator(mallory: User):
     assert thief.get(reverse("home")).status_code == 302
 
 
+def test_a_signed_in_manager_can_move_to_a_new_phone(mallory: User):
+    with time_machine.travel(START, tick=False) as clock:
+        client = password_login(mallory)
+        old_codes = set_up(client, mallory)
+        assert (
+            'data-testid="two-factor-reset"' in client.get(reverse("preferences")).content.decode()
+        )
+        clock.shift(dt.timedelta(seconds=31))
+        new_codes = set_up(client, mallory)  # verified: allowed to enrol the new phone
+    assert TOTPDevice.objects.filter(user=mallory).count() == 1
+    assert set(new_codes).isdisjoint(old_codes)
+    again = password_login(mallory)
+    stale = again.post(reverse("two_factor_verify"), {"code": old_codes[0], "next": "/"})
+    assert stale.status_code == 200  # the old backup codes went with the old phone
+
+
 def test_a_next_address_elsewhere_is_not_followed(mallory: User):
     codes = set_up(password_login(mallory), mallory)
     client = password_login(mallory)
