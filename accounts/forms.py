@@ -17,7 +17,8 @@ class OneTimeCodeForm(forms.Form):
         label=_("確認コード"),
         max_length=16,
         help_text=_("認証アプリに表示される6桁の数字、またはバックアップコード"),
+        # Text, not numeric: backup codes have letters.
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "autofocus": True}
         ),
     )

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -32,7 +33,8 @@ class TwoFactorRequiredMiddleware:
     has signed in with a password only reaches the set-up or verify page, signing out, the
     language switch and static files, until a code from their authenticator is entered."""
 
-    OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/", "/healthz")
+    OPEN_PREFIXES = ("/accounts/two-factor/", "/static/")
+    OPEN_PATHS = frozenset({"/accounts/logout/", "/i18n/setlang/", "/healthz"})
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -44,7 +46,9 @@ class TwoFactorRequiredMiddleware:
         if (
             two_factor_required(user)  # type: ignore[arg-type]
             and not user.is_verified()  # type: ignore[union-attr]
+            and request.path not in self.OPEN_PATHS
             and not request.path.startswith(self.OPEN_PREFIXES)
         ):
-            return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
+            next_page = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('two_factor_verify')}?{next_page}")
         return self.get_response(request)

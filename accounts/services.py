@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -67,24 +68,33 @@ BACKUP_CODES = 10
 
 
 def two_factor_required(user: User) -> bool:
-    """Roles that see a whole centre's (or every centre's) records sign in with a second
-    factor: TWO_FACTOR_ROLES (managers and administrators in production)."""
-    return user.is_authenticated and user.role in settings.TWO_FACTOR_ROLES
+    """Who signs in with a second factor: the roles that see a whole centre's (or every
+    centre's) records (TWO_FACTOR_ROLES: managers and administrators in production), and
+    anyone who may use the admin (a `createsuperuser` account has the default role)."""
+    if not user.is_authenticated or not settings.TWO_FACTOR_ROLES:
+        return False
+    return user.role in settings.TWO_FACTOR_ROLES or user.is_staff or user.is_superuser
 
 
-def two_factor_device_pending(*, user: User) -> TOTPDevice:
-    """The authenticator the user is setting up: unconfirmed until a first code matches.
-    The same one on every visit of the set-up page, so the QR code does not change."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+def two_factor_device_pending(*, user: User, device_id: int | None) -> TOTPDevice:
+    """The authenticator being set up in this browser session (`device_id`, kept in the
+    session by the view): unconfirmed until a first code matches. A new key for every
+    session, so that someone who opened the set-up page with a stolen password holds no key
+    the user will later confirm."""
+    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
     return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
 
 
 def two_factor_confirm(*, device: TOTPDevice, code: str) -> list[str] | None:
-    """Confirm the authenticator with a first code from it. Returns the backup codes, shown
-    to the user once (each works once, for a lost phone), or None if the code is wrong."""
-    if not device.verify_token(code.strip()):
-        return None
+    """Confirm the authenticator with a first code from it, replacing any other (a new
+    phone). Returns the backup codes, shown to the user once (each works once, for a lost
+    phone), or None if the code is wrong or the device was confirmed meanwhile."""
     with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
+        )
+        if device is None or not device.verify_token(code):
+            return None
         TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
@@ -93,3 +103,15 @@ def two_factor_confirm(*, device: TOTPDevice, code: str) -> list[str] | None:
         codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
         StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
     return codes
+
+
+def two_factor_verify_code(*, user: User, code: str) -> Device | None:
+    """The device a code signs in with: six digits go to the authenticator, anything else to
+    the backup codes, so that a mistyped code slows down (django-otp's throttling) only the
+    kind it was meant for. None if it matches nothing."""
+    code = "".join(code.split()).lower()
+    kind = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    for device in kind.objects.filter(user=user, confirmed=True):
+        if device.verify_token(code):
+            return device
+    return None

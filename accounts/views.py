@@ -1,5 +1,6 @@
 from base64 import b32encode
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -12,8 +13,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
+from django_otp import user_has_device
+from django_otp.models import Device
 
 from accounts import access, services
 from accounts.access import AuthenticatedHttpRequest
@@ -66,6 +70,9 @@ def login_locked(
     )
 
 
+PENDING_DEVICE_SESSION_KEY = "two_factor_pending_device"
+
+
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     allowed = url_has_allowed_host_and_scheme(
@@ -74,16 +81,27 @@ def _safe_next(request: HttpRequest) -> str:
     return target if allowed else reverse("home")
 
 
+def _to(name: str, request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse(name)}?{urlencode({'next': _safe_next(request)})}")
+
+
+def _signed_in_with(request: HttpRequest, device: Device) -> None:
+    request.session.cycle_key()  # a new session id once the second factor is in
+    otp_login(request, device)
+
+
+@never_cache
+@sensitive_post_parameters("code")
 def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """After the password, the second factor: a code from the authenticator or a backup
     code. A user without an authenticator yet is sent to set one up."""
     if not user_has_device(request.user):
-        return redirect(f"{reverse('two_factor_setup')}?next={_safe_next(request)}")
+        return _to("two_factor_setup", request)
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["code"].strip())
+        device = services.two_factor_verify_code(user=request.user, code=form.cleaned_data["code"])
         if device is not None:
-            otp_login(request, device)
+            _signed_in_with(request, device)
             return redirect(_safe_next(request))
         form.add_error("code", _("コードが正しくありません。もう一度入力してください。"))
     return render(
@@ -91,19 +109,25 @@ def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
+@sensitive_post_parameters("code")
 def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up the authenticator: scan the QR code (or type the key), confirm with a first
     code, and note the backup codes, shown this once. Someone who has only the password of a
     user who already has an authenticator must not enrol one of their own: that user sets
     up a new one only after signing in with the old one (or a backup code)."""
     if user_has_device(request.user) and not request.user.is_verified():  # type: ignore[attr-defined]
-        return redirect(f"{reverse('two_factor_verify')}?next={_safe_next(request)}")
-    device = services.two_factor_device_pending(user=request.user)
+        return _to("two_factor_verify", request)
+    device = services.two_factor_device_pending(
+        user=request.user, device_id=request.session.get(PENDING_DEVICE_SESSION_KEY)
+    )
+    request.session[PENDING_DEVICE_SESSION_KEY] = device.pk
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = services.two_factor_confirm(device=device, code=form.cleaned_data["code"])
         if codes is not None:
-            otp_login(request, device)
+            del request.session[PENDING_DEVICE_SESSION_KEY]
+            _signed_in_with(request, device)
             return render(
                 request,
                 "accounts/two_factor_backup_codes.html",

@@ -240,6 +240,7 @@ LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=90)
 # users sign in with a password only), on in production and in the tests.
 TWO_FACTOR_ROLES = env.list("TWO_FACTOR_ROLES", default=[])
 OTP_TOTP_ISSUER = "Tsunagu"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no keys or backup codes on django-otp's admin pages
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

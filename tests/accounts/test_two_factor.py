@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from base64 import b32decode
 
 import pytest
 import time_machine
@@ -31,12 +32,19 @@ def code_of(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
 
 
+def shown_key(client: Client) -> str:
+    page = client.get(reverse("two_factor_setup")).content.decode()
+    assert "<svg" in page  # the QR code
+    found = re.search(r'data-testid="secret">(\w+)<', page)
+    assert found is not None
+    return found.group(1)
+
+
 def set_up(client: Client, user: User) -> list[str]:
-    """Go through the set-up page as the user would; returns the backup codes shown."""
-    page = client.get(reverse("two_factor_setup"))
-    assert page.status_code == 200 and "<svg" in page.content.decode()
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
-    response = client.post(reverse("two_factor_setup"), {"code": code_of(device)})
+    """Go through the set-up page as the user would, typing the code their app would show
+    for the key on the page; returns the backup codes shown."""
+    code = f"{totp(b32decode(shown_key(client))):06d}"
+    response = client.post(reverse("two_factor_setup"), {"code": code})
     return re.findall(r"<li>([0-9a-z]{8})</li>", response.content.decode())
 
 
@@ -89,14 +97,19 @@ def test_the_next_sign_in_asks_for_a_code_and_a_backup_code_works_once(mallory: 
         assert "コードが正しくありません" in reused.content.decode()
 
 
-def test_failed_codes_slow_the_next_attempts_down(mallory: User):
-    with time_machine.travel(START, tick=False):
+def test_wrong_codes_slow_the_authenticator_down_not_the_backup_codes(mallory: User):
+    with time_machine.travel(START, tick=False) as clock:
         codes = set_up(password_login(mallory), mallory)
+        device = TOTPDevice.objects.get(user=mallory, confirmed=True)
+        clock.shift(dt.timedelta(seconds=31))
         client = password_login(mallory)
         client.post(reverse("two_factor_verify"), {"code": "000000", "next": "/"})
-        # At once, even a right code is refused: guessing six digits takes forever.
-        refused = client.post(reverse("two_factor_verify"), {"code": codes[0], "next": "/"})
-        assert refused.status_code == 200
+        # At once, even the right code is refused: guessing six digits takes forever...
+        right = client.post(reverse("two_factor_verify"), {"code": code_of(device), "next": "/"})
+        assert right.status_code == 200
+        # ...but a mistyped authenticator code does not lock the user out of the backup codes.
+        backup = client.post(reverse("two_factor_verify"), {"code": codes[0], "next": "/"})
+        assert backup.status_code == 302
 
 
 def test_the_authenticator_code_signs_in_and_cannot_be_replayed(mallory: User):
@@ -137,6 +150,45 @@ def test_a_signed_in_manager_can_move_to_a_new_phone(mallory: User):
     again = password_login(mallory)
     stale = again.post(reverse("two_factor_verify"), {"code": old_codes[0], "next": "/"})
     assert stale.status_code == 200  # the old backup codes went with the old phone
+
+
+def test_a_superuser_of_any_role_needs_the_second_factor(centre_a):
+    """`createsuperuser` leaves the default role: the admin must still ask for a code."""
+    root = UserFactory(username="root2", role=Role.STAFF, is_staff=True, is_superuser=True)
+    client = password_login(root)
+    response = client.get("/admin/", follow=True)
+    assert response.request["PATH_INFO"] == reverse("two_factor_setup")
+
+
+def test_each_session_sets_up_its_own_key(mallory: User):
+    """Whoever opened the set-up page with a stolen password holds no key the manager will
+    later confirm."""
+    thief, owner = password_login(mallory), password_login(mallory)
+    stolen = shown_key(thief)
+    assert shown_key(owner) != stolen
+    assert shown_key(owner) == shown_key(owner)  # the same QR code within a session
+    set_up(owner, mallory)  # confirms the owner's key
+    assert TOTPDevice.objects.filter(user=mallory).count() == 1  # the thief's key is gone
+
+
+def test_a_backup_code_is_accepted_in_capitals_and_spaced(mallory: User):
+    codes = set_up(password_login(mallory), mallory)
+    client = password_login(mallory)
+    typed = " ".join([codes[2][:4].upper(), codes[2][4:].upper()])
+    response = client.post(reverse("two_factor_verify"), {"code": typed, "next": "/"})
+    assert response.status_code == 302
+
+
+def test_the_page_asked_for_comes_back_whole_after_the_code(mallory: User):
+    codes = set_up(password_login(mallory), mallory)
+    client = password_login(mallory)
+    asked = client.get("/cases/?status=open&page=2")
+    assert asked.status_code == 302
+    verify_url = asked["Location"]
+    page = client.get(verify_url).content.decode()
+    assert 'value="/cases/?status=open&amp;page=2"' in page
+    done = client.post(verify_url, {"code": codes[3], "next": "/cases/?status=open&page=2"})
+    assert done["Location"] == "/cases/?status=open&page=2"
 
 
 def test_a_next_address_elsewhere_is_not_followed(mallory: User):
