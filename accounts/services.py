@@ -85,7 +85,7 @@ def two_factor_device_pending(*, user: User, device_id: int | None) -> TOTPDevic
     return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
 
 
-def two_factor_confirm(*, device: TOTPDevice, code: str) -> list[str] | None:
+def two_factor_confirm(*, device: TOTPDevice, code: str, ip: str | None = None) -> list[str] | None:
     """Confirm the authenticator with a first code from it, replacing any other (a new
     phone). Returns the backup codes, shown to the user once (each works once, for a lost
     phone), or None if the code is wrong or the device was confirmed meanwhile."""
@@ -102,6 +102,15 @@ def two_factor_confirm(*, device: TOTPDevice, code: str) -> list[str] | None:
         backup = StaticDevice.objects.create(user=device.user, name="backup codes")
         codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
         StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
+        # Who set up a second factor, and when, is on the audit trail (not the key).
+        audit_record(
+            user=device.user,
+            action=AuditAction.CREATE,
+            obj=device,
+            case_id=None,
+            centre_id=None,
+            ip=ip,
+        )
     return codes
 
 

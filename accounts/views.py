@@ -21,7 +21,8 @@ from django_otp.models import Device
 
 from accounts import access, services
 from accounts.access import AuthenticatedHttpRequest
-from accounts.forms import OneTimeCodeForm, PreferencesForm
+from accounts.forms import OneTimeCodeForm, PreferencesForm, ReenrolForm
+from accounts.services import client_ip
 
 
 @login_required
@@ -110,7 +111,7 @@ def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @never_cache
-@sensitive_post_parameters("code")
+@sensitive_post_parameters("code", "password")
 def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up the authenticator: scan the QR code (or type the key), confirm with a first
     code, and note the backup codes, shown this once. Someone who has only the password of a
@@ -122,9 +123,15 @@ def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         user=request.user, device_id=request.session.get(PENDING_DEVICE_SESSION_KEY)
     )
     request.session[PENDING_DEVICE_SESSION_KEY] = device.pk
-    form = OneTimeCodeForm(request.POST or None)
+    form = (
+        ReenrolForm(request.POST or None, user=request.user)
+        if user_has_device(request.user)
+        else OneTimeCodeForm(request.POST or None)
+    )
     if request.method == "POST" and form.is_valid():
-        codes = services.two_factor_confirm(device=device, code=form.cleaned_data["code"])
+        codes = services.two_factor_confirm(
+            device=device, code=form.cleaned_data["code"], ip=client_ip(request)
+        )
         if codes is not None:
             del request.session[PENDING_DEVICE_SESSION_KEY]
             _signed_in_with(request, device)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role, User
+from accounts.models import AuditEvent, Role, User
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,11 +40,11 @@ def shown_key(client: Client) -> str:
     return found.group(1)
 
 
-def set_up(client: Client, user: User) -> list[str]:
+def set_up(client: Client, user: User, **extra: str) -> list[str]:
     """Go through the set-up page as the user would, typing the code their app would show
     for the key on the page; returns the backup codes shown."""
     code = f"{totp(b32decode(shown_key(client))):06d}"
-    response = client.post(reverse("two_factor_setup"), {"code": code})
+    response = client.post(reverse("two_factor_setup"), {"code": code, **extra})
     return re.findall(r"<li>([0-9a-z]{8})</li>", response.content.decode())
 
 
@@ -144,8 +144,19 @@ def test_a_signed_in_manager_can_move_to_a_new_phone(mallory: User):
             'data-testid="two-factor-reset"' in client.get(reverse("preferences")).content.decode()
         )
         clock.shift(dt.timedelta(seconds=31))
-        new_codes = set_up(client, mallory)  # verified: allowed to enrol the new phone
+        # Verified, yet the password too: a session left open is not enough.
+        assert set_up(client, mallory, password="not-it") == []
+        assert (
+            "パスワードが正しくありません"
+            in client.post(
+                reverse("two_factor_setup"), {"code": "000000", "password": "not-it"}
+            ).content.decode()
+        )
+        clock.shift(dt.timedelta(seconds=31))
+        new_codes = set_up(client, mallory, password=PASSWORD)
     assert TOTPDevice.objects.filter(user=mallory).count() == 1
+    enrolments = AuditEvent.objects.filter(user=mallory, model="otp_totp.totpdevice")
+    assert enrolments.count() == 2
     assert set(new_codes).isdisjoint(old_codes)
     again = password_login(mallory)
     stale = again.post(reverse("two_factor_verify"), {"code": old_codes[0], "next": "/"})
