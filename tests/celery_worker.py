@@ -74,7 +74,11 @@ class Worker:
             start_new_session=True,  # its own process group, so SIGKILL reaches the children
         )
         if wait:
-            self.wait_ready(timeout=timeout)
+            try:
+                self.wait_ready(timeout=timeout)
+            except BaseException:
+                self.kill()  # a worker that never became ready must not outlive the test
+                raise
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
