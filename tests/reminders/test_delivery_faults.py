@@ -30,6 +30,7 @@ from django.db.models import Count, Max
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from accounts.models import Centre, Role, User
 from cases import services as case_services
@@ -103,13 +104,16 @@ class RedisServer:
 
 def _reset_celery_connections() -> None:
     """Drop the test process's pooled broker connections and cached result backend, so the
-    next publish connects to whatever the configuration now says."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    amqp = celery_app.__dict__.get("amqp")
-    if amqp is not None and amqp._producer_pool is not None:
-        amqp._producer_pool.force_close_all()
+    next publish connects to whatever the configuration now says.
+
+    Celery's connection pool lives in kombu's process-wide registry, keyed by broker URL:
+    closing a pool without clearing the registry would hand the closed pool back to the
+    next user of that URL ("Acquire on closed pool"). kombu.pools.reset() closes and forgets
+    them all; the control mailbox (the /healthz ping) forgets its producer pool too."""
+    kombu_pools.reset()
     celery_app._after_fork()  # forgets the connection pool and the producer pool
+    if "control" in celery_app.__dict__:
+        celery_app.control._after_fork()
     celery_app._backend_cache = None
     celery_app._local.__dict__.pop("backend", None)
 
