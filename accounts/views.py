@@ -117,7 +117,8 @@ def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     code, and note the backup codes, shown this once. Someone who has only the password of a
     user who already has an authenticator must not enrol one of their own: that user sets
     up a new one only after signing in with the old one (or a backup code)."""
-    if user_has_device(request.user) and not request.user.is_verified():  # type: ignore[attr-defined]
+    replacing = user_has_device(request.user)
+    if replacing and not request.user.is_verified():  # type: ignore[attr-defined]
         return _to("two_factor_verify", request)
     device = services.two_factor_device_pending(
         user=request.user, device_id=request.session.get(PENDING_DEVICE_SESSION_KEY)
@@ -125,7 +126,7 @@ def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     request.session[PENDING_DEVICE_SESSION_KEY] = device.pk
     form = (
         ReenrolForm(request.POST or None, user=request.user)
-        if user_has_device(request.user)
+        if replacing
         else OneTimeCodeForm(request.POST or None)
     )
     if request.method == "POST" and form.is_valid():
