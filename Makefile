@@ -12,7 +12,6 @@ run: setup
 	uv run honcho start -f Procfile
 
 test: services deps
-	uv run python manage.py compilemessages --ignore=.venv -v 0
 	DJANGO_SETTINGS_MODULE=config.settings.test uv run pytest
 
 setup: services deps migrate
@@ -35,6 +34,7 @@ messages:
 lint:
 	uv run ruff check .
 	uv run ruff format --check .
+	uv run lint-imports
 
 typecheck:
 	uv run mypy .

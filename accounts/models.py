@@ -19,7 +19,6 @@ class Centre(models.Model):
     case_number_prefix = models.CharField(_("ケース番号の接頭辞"), max_length=4, default="K")
     # Bumped with UPDATE ... RETURNING under the row lock, so two intakes never share a number.
     last_case_number = models.PositiveIntegerField(default=0, editable=False)
-    time_zone = models.CharField(_("タイムゾーン"), max_length=40, default="Asia/Tokyo")
 
     visit_notice_days = models.PositiveSmallIntegerField(_("訪問の予告日数"), default=7)
     followup_interval_days = models.PositiveSmallIntegerField(

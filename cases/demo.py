@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Centre, Role, User
 from cases import instruments, services
-from cases.models import (
+from cases.choices import (
     AgeBand,
-    Case,
     CaseStatus,
     Channel,
     ClosureReason,
@@ -26,6 +25,7 @@ from cases.models import (
     Severity,
     SupportStage,
 )
+from cases.models import Case
 
 FAMILY_NAMES = [
     ("山田", "やまだ"),
@@ -103,7 +103,6 @@ def seed_demo_cases(*, centre: Centre, seed: int, count: int = 14) -> int:
                 support_stage=rng.choice(list(SupportStage.values)),
                 person_aware=rng.choice(list(PersonAware.values)),
                 primary_counsellor=counsellor if index % 6 else None,
-                risk_8050=age >= 50,
                 risk_violence=index % 7 == 3,
                 risk_parent_ill=index % 5 == 2,
                 risk_self_harm=index % 9 == 5,

@@ -9,8 +9,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Centre, User
-from cases.forms import counsellors_of
-from cases.models import Case, CaseStatus, Severity, SilenceStage, SupportStage
+from cases.choices import CaseStatus, Severity, SilenceStage, SupportStage
+from cases.models import Case, case_owners
 from cases.services import normalise_for_search
 
 RISK_FILTERS = {
@@ -63,7 +63,7 @@ class CaseFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, centres: list[Centre], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if centres:
-            self.filters["counsellor"].queryset = counsellors_of(*centres)
+            self.filters["counsellor"].queryset = case_owners(*centres)
 
     def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         value = value.strip()

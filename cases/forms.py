@@ -3,39 +3,36 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Centre, Role, User
+from accounts.fields import JapaneseDateField, formfield_with_japanese_dates
+from accounts.models import Centre
 from cases import instruments
+from cases.choices import CaseStatus, ClosureReason, ConsentScope
 from cases.models import (
     Case,
     CaseSensitiveInfo,
-    CaseStatus,
-    ClosureReason,
     Consent,
-    ConsentScope,
     ContactEntry,
     Milestone,
     Referral,
     SupportPlan,
+    case_owners,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-def counsellors_of(*centres: Centre) -> QuerySet[User]:
-    return (
-        User.objects.filter(centres__in=centres, is_active=True)
-        .filter(Q(role=Role.COUNSELLOR) | Q(role=Role.MANAGER))
-        .distinct()
-        .order_by("display_name")
-    )
+class CaseModelForm(forms.ModelForm):
+    """Base of the model forms here. Their dates read 和暦 and full-width digits too: a form's
+    Meta inherits this one (`class Meta(CaseModelForm.Meta)`), so a new date column does."""
+
+    class Meta:
+        formfield_callback = staticmethod(formfield_with_japanese_dates)
 
 
-class VersionedForm(forms.ModelForm):
+class VersionedForm(CaseModelForm):
     """Carries the version the user started from, for optimistic locking."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -71,7 +68,6 @@ CASE_SUPPORT_FIELDS = [
     "primary_counsellor",
     "risk_self_harm",
     "risk_violence",
-    "risk_8050",
     "risk_parent_ill",
     "followup_interval_days",
     "escalation_grace_days",
@@ -82,7 +78,7 @@ class CaseFormMixin:
     def setup_case_fields(self, centre: Centre) -> None:
         fields = self.fields  # type: ignore[attr-defined]
         if "primary_counsellor" in fields:
-            fields["primary_counsellor"].queryset = counsellors_of(centre)
+            fields["primary_counsellor"].queryset = case_owners(centre)
         for name in ("followup_interval_days", "escalation_grace_days"):
             if name in fields:
                 default = getattr(centre, name)
@@ -101,20 +97,19 @@ class CaseFormMixin:
 
 
 class CaseForm(CaseFormMixin, VersionedForm):
-    class Meta:
+    class Meta(CaseModelForm.Meta):
         model = Case
         fields = CASE_PERSON_FIELDS + CASE_SUPPORT_FIELDS
-        widgets = {"birth_date": DATE, "first_contact_date": DATE}
 
     def __init__(self, *args: Any, centre: Centre, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.setup_case_fields(centre)
 
 
-class IntakeCaseForm(CaseFormMixin, forms.ModelForm):
+class IntakeCaseForm(CaseFormMixin, CaseModelForm):
     """What a first phone call usually gives: often not even the person's name."""
 
-    class Meta:
+    class Meta(CaseModelForm.Meta):
         model = Case
         fields = [
             "family_name",
@@ -129,7 +124,6 @@ class IntakeCaseForm(CaseFormMixin, forms.ModelForm):
             "primary_counsellor",
             "risk_self_harm",
             "risk_violence",
-            "risk_8050",
             "risk_parent_ill",
             "phone",
             "municipality",
@@ -148,7 +142,7 @@ class IntakeCaseForm(CaseFormMixin, forms.ModelForm):
             self.order_fields(["filing_centre"])
             primary = self.fields["primary_counsellor"]
             assert isinstance(primary, forms.ModelChoiceField)
-            primary.queryset = counsellors_of(*centres)
+            primary.queryset = case_owners(*centres)
 
     def filing_centre(self, centres: list[Centre]) -> Centre:
         return self.cleaned_data.get("filing_centre") or centres[0]
@@ -158,7 +152,7 @@ class IntakeCaseForm(CaseFormMixin, forms.ModelForm):
 
 
 class SensitiveInfoForm(VersionedForm):
-    class Meta:
+    class Meta(CaseModelForm.Meta):
         model = CaseSensitiveInfo
         fields = [
             "conditions",
@@ -172,8 +166,8 @@ class SensitiveInfoForm(VersionedForm):
         }
 
 
-class ContactForm(forms.ModelForm):
-    class Meta:
+class ContactForm(CaseModelForm):
+    class Meta(CaseModelForm.Meta):
         model = ContactEntry
         fields = [
             "occurred_at",
@@ -206,7 +200,7 @@ class StatusForm(forms.Form):
     closure_reason = forms.ChoiceField(
         label=_("終結理由"), choices=[("", "---------"), *ClosureReason.choices], required=False
     )
-    paused_until = forms.DateField(label=_("休止期限"), required=False, widget=DATE)
+    paused_until = JapaneseDateField(label=_("休止期限"), required=False)
     note = forms.CharField(label=_("理由・メモ"), required=False, max_length=300)
 
     def clean(self) -> dict[str, Any]:
@@ -221,7 +215,7 @@ class StatusForm(forms.Form):
 class AssessmentForm(forms.Form):
     """One number field per item of the chosen instrument; scored on save."""
 
-    assessed_on = forms.DateField(label=_("実施日"), widget=DATE)
+    assessed_on = JapaneseDateField(label=_("実施日"))
     notes = forms.CharField(
         label=_("メモ（ADL等）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -252,15 +246,12 @@ class AssessmentForm(forms.Form):
 
 
 class PlanForm(VersionedForm):
-    class Meta:
+    class Meta(CaseModelForm.Meta):
         model = SupportPlan
         fields = ["goals", "warning_signs", "what_helps", "who_to_call", "review_on"]
         widgets = {
-            "review_on": DATE,
-            **{
-                name: forms.Textarea(attrs={"rows": 3})
-                for name in ["goals", "warning_signs", "what_helps", "who_to_call"]
-            },
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in ["goals", "warning_signs", "what_helps", "who_to_call"]
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -269,18 +260,16 @@ class PlanForm(VersionedForm):
             self.fields["version"].required = False
 
 
-class MilestoneForm(forms.ModelForm):
-    class Meta:
+class MilestoneForm(CaseModelForm):
+    class Meta(CaseModelForm.Meta):
         model = Milestone
         fields = ["description", "target_on"]
-        widgets = {"target_on": DATE}
 
 
-class ConsentForm(forms.ModelForm):
-    class Meta:
+class ConsentForm(CaseModelForm):
+    class Meta(CaseModelForm.Meta):
         model = Consent
         fields = ["scope", "detail", "given_by", "given_on"]
-        widgets = {"given_on": DATE}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -288,8 +277,8 @@ class ConsentForm(forms.ModelForm):
         self.initial.setdefault("scope", ConsentScope.SHARE_WITH_AGENCY)
 
 
-class ReferralForm(forms.ModelForm):
-    class Meta:
+class ReferralForm(CaseModelForm):
+    class Meta(CaseModelForm.Meta):
         model = Referral
         fields = [
             "destination_kind",
@@ -300,11 +289,7 @@ class ReferralForm(forms.ModelForm):
             "shared_information",
             "follow_up_on",
         ]
-        widgets = {
-            "referred_on": DATE,
-            "follow_up_on": DATE,
-            "shared_information": forms.Textarea(attrs={"rows": 3}),
-        }
+        widgets = {"shared_information": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -317,7 +302,6 @@ class ReferralForm(forms.ModelForm):
 
 
 class ReferralOutcomeForm(VersionedForm):
-    class Meta:
+    class Meta(CaseModelForm.Meta):
         model = Referral
         fields = ["outcome", "follow_up_on"]
-        widgets = {"follow_up_on": DATE}

@@ -6,82 +6,52 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from accounts.models import Centre
+from accounts.models import Centre, Role, User
+from cases.choices import (
+    AgeBand,
+    CaseStatus,
+    Channel,
+    ClosureReason,
+    ConsentScope,
+    ContactSource,
+    Counterpart,
+    DestinationKind,
+    FirstContactBy,
+    Gender,
+    PersonAware,
+    ReferralOutcome,
+    Severity,
+    SilenceStage,
+    SupportStage,
+)
 
 postal_code_validator = RegexValidator(
     r"^\d{3}-?\d{4}$", _("郵便番号は 123-4567 の形式で入力してください。")
 )
 
 
-class Gender(models.TextChoices):
-    FEMALE = "female", _("女性")
-    MALE = "male", _("男性")
-    OTHER = "other", _("その他")
-    UNANSWERED = "unanswered", _("回答なし・不明")
+# Who may own a case (be its responsible counsellor): an active counsellor or manager of the
+# case's centre. One definition for the case form, Case.clean and (as parameters) the silence
+# sweep's SQL, which routes a reminder to managers when the owner no longer qualifies.
+CASE_OWNER_ROLES: tuple[Role, ...] = (Role.COUNSELLOR, Role.MANAGER)
 
 
-class AgeBand(models.TextChoices):
-    UNDER_20 = "under20", _("20歳未満")
-    TWENTIES = "20s", _("20代")
-    THIRTIES = "30s", _("30代")
-    FORTIES = "40s", _("40代")
-    FIFTIES = "50s", _("50代")
-    SIXTIES_PLUS = "60plus", _("60代以上")
-    UNKNOWN = "unknown", _("不明")
+def case_owners(*centres: Centre | int) -> QuerySet[User]:
+    """The users who may own a case of any of these centres."""
+    return (
+        User.objects.filter(is_active=True, role__in=CASE_OWNER_ROLES, centres__in=centres)
+        .distinct()
+        .order_by("display_name", "id")
+    )
 
 
-class FirstContactBy(models.TextChoices):
-    PERSON = "person", _("本人")
-    FAMILY = "family", _("家族")
-    SCHOOL = "school", _("学校")
-    MEDICAL = "medical", _("医療機関")
-    AGENCY = "agency", _("他機関")
-    OTHER = "other", _("その他")
-
-
-class Severity(models.TextChoices):
-    MILD = "mild", _("軽度")
-    MODERATE = "moderate", _("中度")
-    SEVERE = "severe", _("重度")
-
-
-class SupportStage(models.TextChoices):
-    FAMILY = "family", _("家族支援")
-    INDIVIDUAL = "individual", _("個人支援")
-    GROUP = "group", _("集団・居場所")
-    PARTICIPATION = "participation", _("社会参加")
-
-
-class CaseStatus(models.TextChoices):
-    OPEN = "open", _("対応中")
-    PAUSED = "paused", _("休止中")
-    CLOSED = "closed", _("終結")
-
-
-class ClosureReason(models.TextChoices):
-    GOAL_REACHED = "goal_reached", _("目標達成")
-    REFERRED_ON = "referred_on", _("他機関へつなぎ")
-    MOVED = "moved", _("転居")
-    CONTACT_LOST = "contact_lost", _("連絡途絶")
-    DECLINED = "declined", _("支援辞退")
-    DEATH = "death", _("死亡")
-
-
-class PersonAware(models.TextChoices):
-    YES = "yes", _("知っている")
-    NO = "no", _("知らない")
-    UNKNOWN = "unknown", _("不明")
-
-
-class SilenceStage(models.TextChoices):
-    OK = "ok", _("通常")
-    REMINDED = "reminded", _("リマインド済み")
-    ESCALATED = "escalated", _("エスカレーション済み")
+# "K-0042", "K-12345": at least this many digits (the sweep's SQL formats it the same way).
+CASE_NUMBER_MIN_DIGITS = 4
 
 
 class Case(models.Model):
@@ -148,7 +118,14 @@ class Case(models.Model):
 
     risk_self_harm = models.BooleanField(_("自傷・自殺のおそれ"), default=False)
     risk_violence = models.BooleanField(_("家庭内暴力"), default=False)
-    risk_8050 = models.BooleanField(_("8050世帯"), default=False)
+    # Computed from the household and the ages (families.risk_8050), never typed: the column
+    # lets the case list filter and count it.
+    risk_8050 = models.BooleanField(_("8050世帯"), default=False, editable=False)
+    # Ticked by hand before households were recorded: kept as an 80/50 household until a
+    # parent with a known age is recorded, and then the data decides.
+    risk_8050_unverified = models.BooleanField(
+        _("8050世帯（手入力・未確認）"), default=False, editable=False
+    )
     risk_parent_ill = models.BooleanField(_("親の病気・要介護"), default=False)
     person_aware = models.CharField(
         _("本人は家族の相談を知っているか"),
@@ -234,7 +211,7 @@ class Case(models.Model):
 
     @property
     def case_number(self) -> str:
-        return f"{self.centre.case_number_prefix}-{self.number:04d}"
+        return f"{self.centre.case_number_prefix}-{self.number:0{CASE_NUMBER_MIN_DIGITS}d}"
 
     @property
     def display_name(self) -> str:
@@ -266,6 +243,28 @@ class Case(models.Model):
         if self.escalation_grace_days is not None:
             return self.escalation_grace_days
         return self.centre.escalation_grace_days
+
+    def next_silence_check_at(
+        self, *, reminded_at: dt.datetime | None = None
+    ) -> dt.datetime | None:
+        """When the silence sweep should look at the case next: at the end of the follow-up
+        interval while all is well; once reminded, at the end of the escalation grace, counted
+        from the reminder itself when the sweep came late (`reminded_at`), so the counsellor
+        always gets the whole grace; never once escalated or not open.
+
+        The sweep computes the same in SQL for speed (reminders.services.sweep, and
+        cases.services.cases_resume_expired_pauses); tests/reminders/test_sweep_agrees.py
+        pins the two together."""
+        if self.status != CaseStatus.OPEN:
+            return None
+        interval = dt.timedelta(days=self.effective_followup_days)
+        if self.silence_stage == SilenceStage.OK:
+            return self.silence_clock_started_at + interval
+        if self.silence_stage == SilenceStage.REMINDED:
+            grace = dt.timedelta(days=self.effective_grace_days)
+            due = self.silence_clock_started_at + interval + grace
+            return max(due, reminded_at + grace) if reminded_at else due
+        return None
 
     @property
     def risk_flags(self) -> list[str]:
@@ -299,13 +298,25 @@ class Case(models.Model):
         if (
             self.primary_counsellor_id
             and self.centre_id
-            and not self.primary_counsellor.centres.filter(  # type: ignore[union-attr]
-                pk=self.centre_id
-            ).exists()
+            and not case_owners(self.centre_id).filter(pk=self.primary_counsellor_id).exists()
         ):
-            errors["primary_counsellor"] = _("担当者はこのセンターの職員から選んでください。")
+            errors["primary_counsellor"] = _(
+                "担当者はこのセンターの在職中の相談員または所長から選んでください。"
+            )
         if errors:
             raise ValidationError(errors)
+
+
+# The youngest age of each band (the 80/50 rule reads a person's band when the birth date
+# is unknown).
+AGE_BAND_FLOOR: dict[str, int] = {
+    AgeBand.UNDER_20: 0,
+    AgeBand.TWENTIES: 20,
+    AgeBand.THIRTIES: 30,
+    AgeBand.FORTIES: 40,
+    AgeBand.FIFTIES: 50,
+    AgeBand.SIXTIES_PLUS: 60,
+}
 
 
 def age_band_for(age: int) -> str:
@@ -359,35 +370,6 @@ class CaseStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status}→{self.to_status}"
-
-
-class Channel(models.TextChoices):
-    PHONE = "phone", _("電話")
-    CENTRE_VISIT = "centre_visit", _("来所")
-    HOME_VISIT = "home_visit", _("訪問")
-    EMAIL = "email", _("メール")
-    SNS = "sns", _("SNS・チャット")
-    ACCOMPANIED = "accompanied", _("同行")
-    ONLINE = "online", _("オンライン")
-    LETTER = "letter", _("手紙")
-    IBASHO = "ibasho", _("居場所")
-    FAMILY_CLASS = "family_class", _("家族教室")
-
-
-class Counterpart(models.TextChoices):
-    PERSON = "person", _("本人")
-    FAMILY = "family", _("家族")
-    PERSON_AND_FAMILY = "both", _("本人と家族")
-    AGENCY = "agency", _("関係機関")
-    OTHER = "other", _("その他")
-
-
-class ContactSource(models.TextChoices):
-    MANUAL = "manual", _("相談記録")
-    INTAKE = "intake", _("受付")
-    HOME_VISIT = "home_visit", _("訪問記録")
-    IBASHO = "ibasho", _("居場所")
-    FAMILY_CLASS = "family_class", _("家族教室")
 
 
 EARLIEST_CONTACT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -453,7 +435,7 @@ class ContactEntry(models.Model):
 class Assessment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assessments")
     instrument = models.CharField(_("尺度"), max_length=20)
-    version = models.CharField(_("版"), max_length=20)
+    instrument_version = models.CharField(_("版"), max_length=20)
     assessed_on = models.DateField(_("実施日"))
     answers = models.JSONField(_("回答"))
     total_score = models.IntegerField(_("合計点"))
@@ -477,8 +459,12 @@ class Assessment(models.Model):
     def instrument_label(self) -> str:
         from cases.instruments import INSTRUMENTS
 
-        instrument = INSTRUMENTS.get((self.instrument, self.version))
-        return str(instrument.label) if instrument else f"{self.instrument} ({self.version})"
+        instrument = INSTRUMENTS.get((self.instrument, self.instrument_version))
+        return (
+            str(instrument.label)
+            if instrument
+            else f"{self.instrument} ({self.instrument_version})"
+        )
 
 
 class SupportPlan(models.Model):
@@ -519,14 +505,6 @@ class Milestone(models.Model):
         return self.description
 
 
-class ConsentScope(models.TextChoices):
-    SHARE_WITH_AGENCY = "share_agency", _("関係機関への情報提供")
-    SENSITIVE_INFO = "sensitive_info", _("要配慮個人情報の取得")
-    CONTACT_FAMILY = "contact_family", _("家族への連絡")
-    HOME_VISIT = "home_visit", _("訪問")
-    OTHER = "other", _("その他")
-
-
 class Consent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
     scope = models.CharField(_("同意の内容"), max_length=20, choices=ConsentScope.choices)
@@ -549,26 +527,6 @@ class Consent(models.Model):
 
     def is_active_on(self, day: dt.date) -> bool:
         return self.given_on <= day and (self.withdrawn_on is None or self.withdrawn_on > day)
-
-
-class DestinationKind(models.TextChoices):
-    PUBLIC_HEALTH = "public_health", _("保健所")
-    MEDICAL = "medical", _("医療機関")
-    SAPOSTE = "saposte", _("地域若者サポートステーション")
-    SELF_RELIANCE = "self_reliance", _("自立相談支援機関")
-    WELFARE_OFFICE = "welfare_office", _("福祉事務所")
-    HELLO_WORK = "hello_work", _("ハローワーク")
-    SCHOOL = "school", _("学校")
-    ELDERLY_CARE = "elderly_care", _("地域包括支援センター")
-    MENTAL_HEALTH = "mental_health", _("精神保健福祉センター")
-    NPO = "npo", _("NPO・家族会")
-    OTHER = "other", _("その他")
-
-
-class ReferralOutcome(models.TextChoices):
-    PENDING = "pending", _("確認中")
-    ACCEPTED = "accepted", _("受け入れ")
-    DECLINED = "declined", _("辞退・不成立")
 
 
 class Referral(models.Model):

@@ -33,6 +33,14 @@ def case_detail_queryset() -> QuerySet[Case]:
     return Case.objects.select_related("centre", "primary_counsellor", "created_by")
 
 
+def get_case_for_user(user: User, pk: Any, queryset: QuerySet[Case] | None = None) -> Case:
+    """The case if one of the user's centres has it, else 404: every view of a case (in this
+    app or a higher one) fetches it here, through the one access helper."""
+    return access.get_for_user(
+        queryset if queryset is not None else case_detail_queryset(), user, pk
+    )
+
+
 @dataclass
 class TimelineItem:
     kind: str  # contact | status | assessment | milestone | referral
@@ -86,7 +94,7 @@ def assessment_trend(assessments: list[Assessment]) -> list[dict[str, Any]]:
     """Chart.js-ready series: one line per instrument version, oldest first."""
     series: dict[tuple[str, str], dict[str, Any]] = {}
     for assessment in sorted(assessments, key=lambda a: a.assessed_on):
-        key = (assessment.instrument, assessment.version)
+        key = (assessment.instrument, assessment.instrument_version)
         if key not in series:
             instrument = instruments.INSTRUMENTS.get(key)
             series[key] = {

@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 
 from accounts import access
-from reminders import selectors, services
+from reminders import selectors
 
 
 def reminders(request: HttpRequest) -> dict[str, object]:
@@ -11,5 +11,5 @@ def reminders(request: HttpRequest) -> dict[str, object]:
         return {}
     context: dict[str, object] = {"inbox_unread": selectors.unread_count(user)}  # type: ignore[arg-type]
     if access.can(user, "escalations.view"):
-        context["sweep_stale"] = services.sweep_is_stale()
+        context["sweep_stale"] = selectors.sweep_is_stale()
     return context

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from reminders import selectors
 
 
 def check_database() -> dict[str, Any]:
@@ -45,13 +46,13 @@ def check_celery(*, redis_ok: bool) -> dict[str, Any]:
 
 
 def check_sweep() -> dict[str, Any]:
-    from reminders.models import SweepHeartbeat
-    from reminders.services import SILENCE_HEARTBEAT, sweep_is_stale
-
     try:
-        heartbeat = SweepHeartbeat.objects.filter(name=SILENCE_HEARTBEAT).first()
+        heartbeat = selectors.sweep_heartbeat()
         last = heartbeat.last_completed_at if heartbeat else None
-        return {"ok": not sweep_is_stale(), "last_completed_at": last.isoformat() if last else None}
+        return {
+            "ok": not selectors.heartbeat_is_stale(heartbeat),
+            "last_completed_at": last.isoformat() if last else None,
+        }
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
 

@@ -149,6 +149,10 @@ class Notification(models.Model):
         return f"<notification-{self.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
 
 
+# The heartbeat row of the silence sweep (/healthz and the managers' banner read it).
+SILENCE_HEARTBEAT = "silence"
+
+
 class SweepHeartbeat(models.Model):
     name = models.CharField(max_length=40, primary_key=True)
     last_started_at = models.DateTimeField(null=True)

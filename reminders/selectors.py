@@ -1,11 +1,24 @@
+"""Reads of the reminders app: the inbox, the escalations page, the sweep's health."""
+
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts import access
 from accounts.models import User
-from cases.models import Case, CaseStatus, SilenceStage
-from reminders.models import CaseAlert, Notification, NotificationChannel
+from cases.choices import CaseStatus, SilenceStage
+from cases.models import Case
+from reminders.models import (
+    SILENCE_HEARTBEAT,
+    CaseAlert,
+    Notification,
+    NotificationChannel,
+    SweepHeartbeat,
+)
 
 
 def silence_over() -> Q:
@@ -58,4 +71,22 @@ def failed_notifications(user: User) -> QuerySet[Notification]:
         .filter(failed_at__isnull=False)
         .select_related("recipient")
         .order_by("-failed_at")
+    )
+
+
+def sweep_heartbeat() -> SweepHeartbeat | None:
+    return SweepHeartbeat.objects.filter(name=SILENCE_HEARTBEAT).first()
+
+
+def sweep_is_stale(*, now: dt.datetime | None = None) -> bool:
+    """No sweep has completed for SWEEP_STALE_AFTER: reminders may be going unsent."""
+    return heartbeat_is_stale(sweep_heartbeat(), now=now)
+
+
+def heartbeat_is_stale(heartbeat: SweepHeartbeat | None, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        heartbeat is None
+        or heartbeat.last_completed_at is None
+        or heartbeat.last_completed_at < now - settings.SWEEP_STALE_AFTER
     )

@@ -1,5 +1,6 @@
 """Celery tasks: thin wrappers that call a service. Delivery tasks ack late and are
-re-queued when their worker process dies, and the work they do is idempotent."""
+re-queued when their worker process dies, and the work they do is idempotent. Tasks import
+services; services never import tasks (they publish the delivery task by name)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from reminders import services
 
 @shared_task(name="reminders.sweep_silence")
 def sweep_silence() -> dict[str, int]:
-    from dataclasses import asdict
-
-    return asdict(services.sweep_silence(parallel=settings.SWEEP_PARALLELISM))
+    return services.sweep_silence(parallel=settings.SWEEP_PARALLELISM).counts()
 
 
 @shared_task(
-    name="reminders.deliver_pending_notifications",
+    name=services.DELIVERY_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     # Nobody reads its result, and keeping one makes every publish touch the result backend

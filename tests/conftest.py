@@ -1,11 +1,36 @@
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+
 import pytest
 from django.conf import settings
 from django.test import Client
 
 from accounts.models import Centre, Role, User
-from tests.factories import CentreFactory, UserFactory
+from tests.factories import CentreFactory, UserFactory, client_for
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_messages() -> None:
+    """The message catalogues compiled (the .mo files are git-ignored), so that one test file
+    passes on a fresh clone without `make test`. compilemessages skips a catalogue whose .mo
+    is newer than its .po, so once compiled this costs nothing. The lock on locale/ keeps
+    pytest-xdist workers, and runs side by side in the same checkout, from writing one .mo at
+    once: the first compiles, the others then find it up to date. Django reads only the
+    default language's catalogue while it starts (Japanese, the source language: its catalogue
+    is empty); English is read the first time a test activates it, after this."""
+    from django.core.management import call_command
+
+    locale = os.open(settings.BASE_DIR / "locale", os.O_RDONLY)
+    try:
+        fcntl.flock(locale, fcntl.LOCK_EX)
+        # Like `make test`: every locale/ folder of the project, none of the installed packages'.
+        with contextlib.chdir(settings.BASE_DIR):
+            call_command("compilemessages", ignore_patterns=[".venv"], verbosity=0)
+    finally:
+        os.close(locale)  # and with it the lock
 
 
 @pytest.fixture
@@ -36,27 +61,6 @@ def charlie(centre_b: Centre) -> User:
 @pytest.fixture
 def mallory(centre_a: Centre) -> User:
     return UserFactory(username="mallory", role=Role.MANAGER, centre=centre_a, language="en")
-
-
-def client_for(user: User) -> Client:
-    """Signed in as the user, with the second factor too where the role needs one."""
-    client = Client()
-    client.force_login(user)
-    if user.role in settings.TWO_FACTOR_ROLES:
-        verify_second_factor(client, user)
-    return client
-
-
-def verify_second_factor(client: Client, user: User) -> None:
-    """What entering a code from the user's authenticator does to the session."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
 
 
 @pytest.fixture

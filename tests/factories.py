@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import factory
+from django.conf import settings
+from django.test import Client
 from factory.django import DjangoModelFactory
 
 from accounts.models import Centre, Role, User
@@ -52,3 +54,137 @@ def make_case(centre: Centre, by: User, **fields: object):  # type: ignore[no-un
         **fields,
     }
     return services.case_create(centre=centre, by=by, fields=values)
+
+
+def make_cases(centre: Centre, by: User, n: int) -> list:  # type: ignore[type-arg]
+    """n cases, each made through the service, with `by` as their counsellor."""
+    return [make_case(centre, by, primary_counsellor=by) for _ in range(n)]
+
+
+def record_contact(case, by: User, *, two_way: bool = True, at=None, **extra):  # type: ignore[no-untyped-def]
+    """A contact recorded the way the app records one (silence clock, audit)."""
+    from django.utils import timezone
+
+    from cases import services
+    from cases.models import Channel, Counterpart
+
+    fields = {
+        "occurred_at": at or timezone.now(),
+        "duration_minutes": 20,
+        "channel": Channel.PHONE if two_way else Channel.LETTER,
+        "counterpart": Counterpart.FAMILY,
+        "two_way": two_way,
+        "note": "メモ",
+        **extra,
+    }
+    return services.contact_record(case=case, by=by, fields=fields)
+
+
+def bulk_contacts(case, staff: User, n: int) -> None:  # type: ignore[no-untyped-def]
+    """n contacts, one a day back from yesterday, written in one go (no silence logic)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cases.models import ContactEntry
+
+    now = timezone.now()
+    ContactEntry.objects.bulk_create(
+        ContactEntry(
+            case=case,
+            occurred_at=now - dt.timedelta(days=day),
+            channel="phone",
+            counterpart="family",
+            staff=staff,
+            created_by=staff,
+            note=f"記録{day:03d}",
+        )
+        for day in range(1, n + 1)
+    )
+
+
+def intake_data(overrides: dict[str, str]) -> dict[str, str]:
+    """What the intake page posts for a first call from a family member, plus changes."""
+    from django.utils import timezone
+
+    return {
+        "case-first_contact_by": "family",
+        "case-age_band": "unknown",
+        "case-gender": "unanswered",
+        "case-person_aware": "unknown",
+        "contact-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "contact-duration_minutes": "10",
+        "contact-channel": "phone",
+        "contact-counterpart": "family",
+        "contact-two_way": "on",
+        **overrides,
+    }
+
+
+def client_for(user: User) -> Client:
+    """Signed in as the user, with the second factor too where the role needs one."""
+    client = Client()
+    client.force_login(user)
+    if user.role in settings.TWO_FACTOR_ROLES:
+        verify_second_factor(client, user)
+    return client
+
+
+def verify_second_factor(client: Client, user: User) -> None:
+    """What entering a code from the user's authenticator does to the session."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def case_form_data(case, **overrides):
+    """What the edit form posts for an untouched case, plus the given changes."""
+    return {
+        "version": str(case.version),
+        "first_contact_date": case.first_contact_date.isoformat(),
+        "first_contact_by": "family",
+        "age_band": "unknown",
+        "gender": "unanswered",
+        "support_stage": "family",
+        "person_aware": "unknown",
+        **overrides,
+    }
+
+
+def make_member(
+    case,
+    by,
+    *,
+    relation="mother",
+    lives_with_person=True,
+    person_aware="unknown",
+    is_primary_contact=False,
+    **fields,
+):
+    """A household member added the way the app adds one (link, audit, 80/50 refresh)."""
+    from families import services
+
+    values = {
+        "family_name": "山田",
+        "given_name": "花子",
+        "family_name_kana": "やまだ",
+        "given_name_kana": "はなこ",
+        "contact_consent": True,
+        **fields,
+    }
+    return services.member_add(
+        case=case,
+        by=by,
+        fields=values,
+        link_fields={
+            "relation": relation,
+            "lives_with_person": lives_with_person,
+            "person_aware": person_aware,
+            "is_primary_contact": is_primary_contact,
+        },
+    )

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import template
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-register = template.Library()
+from accounts.wareki import format_date as format_wareki
 
-# (first day of the era, name). 令和 began 2019-05-01.
-ERAS = [
-    (dt.date(2019, 5, 1), "令和"),
-    (dt.date(1989, 1, 8), "平成"),
-    (dt.date(1926, 12, 25), "昭和"),
-    (dt.date(1912, 7, 30), "大正"),
-    (dt.date(1868, 10, 23), "明治"),
-]
+register = template.Library()
 
 
 def _as_local_date(value: dt.date | dt.datetime) -> dt.date:
@@ -49,13 +43,18 @@ def jdatetime(value: dt.datetime | None) -> str:
 
 @register.filter
 def wareki(value: dt.date | dt.datetime | None) -> str:
-    """Japanese era date, e.g. 令和8年11月24日 (the first year of an era is 元年)."""
+    """Japanese era date, e.g. 令和8年11月24日 (the first year of an era is 元年); before 明治,
+    the plain date."""
     if not value:
         return ""
     day = _as_local_date(value)
-    for start, name in ERAS:
-        if day >= start:
-            year = day.year - start.year + 1
-            year_text = "元" if year == 1 else str(year)
-            return f"{name}{year_text}年{day.month}月{day.day}日"
-    return jdate(day)
+    return format_wareki(day) or jdate(day)
+
+
+@register.simple_tag(takes_context=True)
+def render_panel(context: Any, panel: dict[str, Any]) -> str:
+    """A case page panel from another app (cases.hooks): its template, with its own context
+    on top of the page's."""
+    template = context.template.engine.get_template(panel["template"])
+    with context.push(**panel):
+        return template.render(context)

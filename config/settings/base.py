@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "reminders",
     "families",
     "outreach",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -118,7 +119,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -186,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
     "weekly-digest": {
         "task": "reminders.send_weekly_digests",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+    },
+    "refresh-8050": {
+        "task": "families.refresh_8050",
+        "schedule": crontab(hour=0, minute=5),  # Asia/Tokyo (CELERY_TIMEZONE)
     },
     "purge-access-logs": {
         "task": "accounts.purge_access_logs",

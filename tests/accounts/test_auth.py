@@ -3,8 +3,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role
-from tests.conftest import verify_second_factor
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, verify_second_factor
 
 pytestmark = pytest.mark.django_db
 

@@ -11,29 +11,14 @@ from cases import services
 from cases.models import (
     Case,
     CaseStatus,
-    Channel,
     ConsentScope,
-    Counterpart,
     DestinationKind,
     Referral,
     SilenceStage,
 )
-from tests.factories import make_case
+from tests.factories import make_case, record_contact
 
 pytestmark = pytest.mark.django_db
-
-
-def contact(case, by, *, two_way=True, at=None, **extra):
-    fields = {
-        "occurred_at": at or timezone.now(),
-        "duration_minutes": 20,
-        "channel": Channel.PHONE if two_way else Channel.LETTER,
-        "counterpart": Counterpart.FAMILY,
-        "two_way": two_way,
-        "note": "メモ",
-        **extra,
-    }
-    return services.contact_record(case=case, by=by, fields=fields)
 
 
 def test_case_numbers_are_per_centre_and_formatted(centre_a, centre_b, alice, charlie):
@@ -82,7 +67,7 @@ def test_concurrent_intakes_get_distinct_case_numbers(centre_a, alice):
 
 def test_one_way_contact_does_not_move_the_silence_clock(centre_a, alice):
     case = make_case(centre_a, alice)
-    contact(case, alice, two_way=False)
+    record_contact(case, alice, two_way=False)
     case.refresh_from_db()
     assert case.last_two_way_contact_at is None
 
@@ -94,7 +79,7 @@ def test_two_way_contact_moves_the_clock_in_the_same_transaction(centre_a, alice
         silence_clock_started_at=timezone.now() - dt.timedelta(days=40),
     )
     at = timezone.now() - dt.timedelta(minutes=1)
-    contact(case, alice, at=at)
+    record_contact(case, alice, at=at)
     case.refresh_from_db()
     assert case.last_two_way_contact_at == at
     assert case.silence_stage == SilenceStage.OK
@@ -104,8 +89,8 @@ def test_two_way_contact_moves_the_clock_in_the_same_transaction(centre_a, alice
 def test_an_older_two_way_contact_never_moves_the_clock_backwards(centre_a, alice):
     case = make_case(centre_a, alice)
     recent = timezone.now() - dt.timedelta(days=1)
-    contact(case, alice, at=recent)
-    contact(case, alice, at=recent - dt.timedelta(days=10))
+    record_contact(case, alice, at=recent)
+    record_contact(case, alice, at=recent - dt.timedelta(days=10))
     case.refresh_from_db()
     assert case.last_two_way_contact_at == recent
 
@@ -113,7 +98,7 @@ def test_an_older_two_way_contact_never_moves_the_clock_backwards(centre_a, alic
 def test_contact_in_the_future_is_refused(centre_a, alice):
     case = make_case(centre_a, alice)
     with pytest.raises(ValidationError):
-        contact(case, alice, at=timezone.now() + dt.timedelta(days=1))
+        record_contact(case, alice, at=timezone.now() + dt.timedelta(days=1))
 
 
 def test_stale_edit_is_refused(centre_a, alice, mallory):

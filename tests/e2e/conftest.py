@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from django.db import connections
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,19 +31,6 @@ def chromium_path() -> str:
     if path is None:
         pytest.fail("Debian's chromium is not on PATH: run `bash scripts/services.sh`")
     return path
-
-
-def in_thread[T](query: Callable[[], T]) -> T:
-    """Run ORM code in a thread of its own (no event loop there) and close its connection."""
-
-    def run() -> T:
-        try:
-            return query()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
 
 
 class Console:

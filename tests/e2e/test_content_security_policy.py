@@ -13,18 +13,10 @@ from django.utils import timezone
 from accounts.models import Centre, Role, User
 from cases import instruments, services
 from cases.models import ContactEntry
-from tests.e2e.conftest import in_thread
+from tests.e2e.browser import in_thread, log_in
 from tests.factories import PASSWORD, UserFactory, make_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Any, user: User) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="ログイン", exact=True).click()
-    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))  # home, after the redirect
 
 
 def test_pages_work_under_the_policy(open_page: Any, centre_a: Centre, alice: User) -> None:

@@ -40,8 +40,7 @@ from reminders import services
 from reminders.models import Notification, NotificationChannel
 from reminders.tasks import deliver_pending_notifications
 from tests.celery_worker import Worker
-from tests.conftest import client_for
-from tests.factories import CentreFactory, UserFactory, make_case
+from tests.factories import CentreFactory, UserFactory, client_for, make_case
 from tests.mail_backends import RefusingBackend
 
 # --- helpers -----------------------------------------------------------------------------
@@ -202,8 +201,8 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
     counsellors = [UserFactory(role=Role.COUNSELLOR, centre=centre) for _ in range(4)]
     silent_cases(centre, counsellors, CASES)
     # Deterministic start: nothing is announced to the broker before the test says so.
-    with mock.patch.object(services, "enqueue_delivery") as announce:
-        result = services.sweep_silence()
+    announce = mock.Mock()
+    result = services.sweep_silence(announce_delivery=announce)
     assert announce.call_count == 1
     assert (result.reminded, result.notifications) == (CASES, 2 * CASES)
     total = Notification.objects.count()

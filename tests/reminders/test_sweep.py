@@ -11,10 +11,9 @@ from django.utils import timezone
 from cases import services as case_services
 from cases.models import Case, CaseStatus, Channel, Counterpart, SilenceStage
 from reminders import services
-from reminders.messages import UnsafeContext
 from reminders.models import AlertStage, CaseAlert, Notification
-from tests.conftest import client_for
-from tests.factories import UserFactory, make_case
+from reminders.notification_texts import UnsafeContext
+from tests.factories import UserFactory, client_for, make_case
 
 pytestmark = pytest.mark.django_db
 

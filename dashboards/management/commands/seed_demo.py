@@ -1,5 +1,6 @@
-"""Demo data for a first look: two centres, four users, and (from the cases app) realistic
-cases. Idempotent: running it again changes nothing that is already there."""
+"""Demo data for a first look: two centres, five users, and each app's own demo records
+(realistic cases from `cases.demo`, then a sweep so silent cases show). It lives in the top
+layer because it fills every app. Idempotent: running it again changes nothing already there."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Centre, Role, User
+from cases.demo import seed_demo_cases
+from families.demo import seed_demo_families
+from reminders.services import sweep_silence
 
 DEMO_PASSWORD = "tsunagu-demo-2026"  # noqa: S105 - printed for the demo on purpose
 
@@ -59,24 +63,23 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             user.centres.add(centres[centre_key])
-        self.seed_cases(centres)
+        self.seed_apps(centres)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo users: " + ", ".join(u[0] for u in USERS) + f" / password: {DEMO_PASSWORD}"
             )
         )
 
-    def seed_cases(self, centres: dict[str, Centre]) -> None:
-        from cases.demo import seed_demo_cases
-
+    def seed_apps(self, centres: dict[str, Centre]) -> None:
         created_any = False
         for key, centre in centres.items():
             created = seed_demo_cases(centre=centre, seed=ord(key))
             if created:
                 created_any = True
                 self.stdout.write(f"{centre.name}: {created} demo cases")
+            members = seed_demo_families(centre=centre)
+            if members:
+                self.stdout.write(f"{centre.name}: {members} family members, a CRAFT course")
         if created_any:
             # A sweep as it ran a week ago, so managers find escalated cases on day one.
-            from reminders.services import sweep_silence
-
             sweep_silence(now=timezone.now() - dt.timedelta(days=8))

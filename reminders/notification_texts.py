@@ -10,6 +10,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from cases.choices import SilenceStage
+
 
 @dataclass(frozen=True)
 class MessageKind:
@@ -20,25 +22,32 @@ class MessageKind:
 # owner: the recipient is the case's responsible counsellor (the text differs for managers).
 _CASE_KEYS = frozenset({"case_id", "case_number", "days", "owner"})
 KINDS: dict[str, MessageKind] = {
-    "silence_reminded": MessageKind("reminders/messages/silence_reminded.txt", _CASE_KEYS),
-    "silence_escalated": MessageKind("reminders/messages/silence_escalated.txt", _CASE_KEYS),
+    "silence_reminded": MessageKind("reminders/notifications/silence_reminded.txt", _CASE_KEYS),
+    "silence_escalated": MessageKind("reminders/notifications/silence_escalated.txt", _CASE_KEYS),
     "weekly_digest": MessageKind(
-        "reminders/messages/weekly_digest.txt",
+        "reminders/notifications/weekly_digest.txt",
         frozenset({"silent", "escalated", "pausing_soon", "scope", "week"}),
     ),
     # Hooks for visits and the ibasho (outreach): referenced by case number and ids only.
     "visit_announcement_due": MessageKind(
-        "reminders/messages/visit_announcement_due.txt",
+        "reminders/notifications/visit_announcement_due.txt",
         frozenset({"case_id", "case_number", "visit_id", "visit_date"}),
     ),
     "visit_briefing_unacknowledged": MessageKind(
-        "reminders/messages/visit_briefing_unacknowledged.txt",
+        "reminders/notifications/visit_briefing_unacknowledged.txt",
         frozenset({"case_id", "case_number", "visit_id", "visit_date"}),
     ),
     "visit_checkout_overdue": MessageKind(
-        "reminders/messages/visit_checkout_overdue.txt",
+        "reminders/notifications/visit_checkout_overdue.txt",
         frozenset({"case_id", "case_number", "visit_id", "minutes_overdue"}),
     ),
+}
+
+
+# The kinds the silence sweep queues, by the stage a case has reached.
+SILENCE_KINDS: dict[str, str] = {
+    SilenceStage.REMINDED: "silence_reminded",
+    SilenceStage.ESCALATED: "silence_escalated",
 }
 
 

@@ -1,0 +1,82 @@
+"""Extension points that the apps above `cases` fill in, so the case page and intake can show
+and save their parts without `cases` importing them (the layers, docs/architecture.md).
+
+An app registers in its AppConfig.ready(): `families` adds the household panel to the case
+page and the first caller's details to intake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils.functional import Promise
+
+from accounts.access import AuthenticatedHttpRequest
+from accounts.models import Centre, User
+from cases.models import Case
+
+StrOrPromise = str | Promise
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    """A section of the case page. `context` returns what its template needs, or None to
+    leave it out (e.g. the user's role may not see it). It must run a fixed number of
+    queries, whatever the case holds: the case page's query count is pinned by a test."""
+
+    key: str
+    template: str
+    context: Callable[[AuthenticatedHttpRequest, Case], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class IntakeExtension:
+    """A fieldset of the intake form, saved in the same transaction as the new case (a
+    failure rolls the case back too). `save` gets the form's cleaned data."""
+
+    prefix: str
+    legend: StrOrPromise
+    form_class: Callable[..., forms.Form]
+    save: Callable[..., None]  # (*, case, by, data, ip) -> None
+
+
+_case_panels: dict[str, CasePanel] = {}
+_intake_extensions: dict[str, IntakeExtension] = {}
+
+
+def register_case_panel(panel: CasePanel) -> None:
+    _case_panels[panel.key] = panel  # by key: registering twice (tests, reloads) is harmless
+
+
+def register_intake_extension(extension: IntakeExtension) -> None:
+    _intake_extensions[extension.prefix] = extension
+
+
+def case_panels(request: AuthenticatedHttpRequest, case: Case) -> list[dict[str, Any]]:
+    """The panels to show, each as {"template": ..., **its context}."""
+    shown = []
+    for panel in _case_panels.values():
+        context = panel.context(request, case)
+        if context is not None:
+            shown.append({"key": panel.key, "template": panel.template, **context})
+    return shown
+
+
+def intake_forms(data: Any, *, centres: list[Centre]) -> list[tuple[IntakeExtension, forms.Form]]:
+    return [
+        (extension, extension.form_class(data, prefix=extension.prefix, centres=centres))
+        for extension in _intake_extensions.values()
+    ]
+
+
+def intake_save(
+    extension_forms: list[tuple[IntakeExtension, forms.Form]],
+    *,
+    case: Case,
+    by: User,
+    ip: str | None,
+) -> None:
+    for extension, form in extension_forms:
+        extension.save(case=case, by=by, data=form.cleaned_data, ip=ip)

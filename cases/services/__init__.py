@@ -1,0 +1,62 @@
+"""Every write to a case file goes through these functions: they keep the invariants (race-free
+case numbers, the silence clock, consent before sharing) and the audit trail. One module per
+concern; the public names are re-exported here (`cases.services.contact_record`)."""
+
+from cases.services.assessments import assessment_record
+from cases.services.audit import case_audit_change, case_audit_record, case_view_record
+from cases.services.case_file import (
+    case_change_status,
+    case_create,
+    case_intake,
+    case_next_number,
+    case_sensitive_update,
+    case_update,
+)
+from cases.services.consent import (
+    consent_record,
+    consent_withdraw,
+    referral_create,
+    referral_mark_sent,
+    referral_record_outcome,
+)
+from cases.services.contacts import contact_record, contact_retract
+from cases.services.locking import StaleEdit, lock_current
+from cases.services.plans import milestone_achieve, milestone_add, plan_save
+from cases.services.search import case_search_text, normalise_for_search
+from cases.services.silence_clock import (
+    case_restart_silence_clock,
+    case_two_way_contact,
+    case_two_way_contact_withdrawn,
+    cases_resume_expired_pauses,
+)
+
+__all__ = [
+    "StaleEdit",
+    "assessment_record",
+    "case_audit_change",
+    "case_audit_record",
+    "case_change_status",
+    "case_create",
+    "case_intake",
+    "case_next_number",
+    "case_restart_silence_clock",
+    "case_search_text",
+    "case_sensitive_update",
+    "case_two_way_contact",
+    "case_two_way_contact_withdrawn",
+    "case_update",
+    "case_view_record",
+    "cases_resume_expired_pauses",
+    "consent_record",
+    "consent_withdraw",
+    "contact_record",
+    "contact_retract",
+    "lock_current",
+    "milestone_achieve",
+    "milestone_add",
+    "normalise_for_search",
+    "plan_save",
+    "referral_create",
+    "referral_mark_sent",
+    "referral_record_outcome",
+]

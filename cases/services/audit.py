@@ -1,0 +1,43 @@
+"""The case file's audit trail: who created, changed or viewed which record of a case. Apps
+above `cases` audit their writes about a case through these too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from accounts.models import AuditAction, User
+from accounts.services import audit_record
+from cases.models import Case
+
+
+def case_audit_record(
+    *,
+    by: User | None,
+    action: AuditAction,
+    obj: Any,
+    case: Case,
+    ip: str | None,
+    changed_fields: Iterable[str] = (),
+) -> None:
+    audit_record(
+        user=by,
+        action=action,
+        obj=obj,
+        case_id=case.pk,
+        centre_id=case.centre_id,
+        ip=ip,
+        changed_fields=changed_fields,
+    )
+
+
+def case_audit_change(
+    *, by: User | None, obj: Any, case: Case, ip: str | None, fields: Iterable[str]
+) -> None:
+    case_audit_record(
+        by=by, action=AuditAction.CHANGE, obj=obj, case=case, ip=ip, changed_fields=fields
+    )
+
+
+def case_view_record(*, case: Case, by: User, ip: str | None = None) -> None:
+    case_audit_record(by=by, action=AuditAction.VIEW, obj=case, case=case, ip=ip)

@@ -1,0 +1,49 @@
+"""The contact log: the one timeline of contact with a case, whatever app writes it (a
+consultation, a home visit, ibasho attendance, a family class)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import AuditAction, User
+from cases.choices import ContactSource
+from cases.models import Case, ContactEntry
+from cases.services.audit import case_audit_record
+from cases.services.silence_clock import case_two_way_contact, case_two_way_contact_withdrawn
+
+
+@transaction.atomic
+def contact_record(
+    *,
+    case: Case,
+    by: User,
+    fields: Mapping[str, Any],
+    source: str = ContactSource.MANUAL,
+    ip: str | None = None,
+) -> ContactEntry:
+    """Log a contact. A two-way contact resets the silence clock in the same transaction; a
+    one-way attempt (letter left, no answer) is logged but does not."""
+    values = {"staff": by, **fields}
+    entry = ContactEntry(case=case, created_by=by, source=source, **values)
+    entry.full_clean(exclude=["case", "created_by", "staff"])
+    entry.save()
+    if entry.two_way:
+        case_two_way_contact(case=case, at=entry.occurred_at)
+    case_audit_record(by=by, action=AuditAction.CREATE, obj=entry, case=case, ip=ip)
+    return entry
+
+
+@transaction.atomic
+def contact_retract(*, entry: ContactEntry, by: User, ip: str | None = None) -> None:
+    """Take back a contact that a correction shows never happened (a family-class attendance
+    corrected to absent). The deletion is on the audit trail, and the silence clock goes back
+    as if the contact had never been recorded."""
+    case = entry.case
+    case_audit_record(by=by, action=AuditAction.DELETE, obj=entry, case=case, ip=ip)
+    occurred_at, two_way = entry.occurred_at, entry.two_way
+    entry.delete()
+    if two_way:
+        case_two_way_contact_withdrawn(case=case, at=occurred_at)

@@ -1,0 +1,235 @@
+"""The case file: the list, intake, the case page with its contact log and audit trail, and
+editing, pausing and closing a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import access
+from accounts.access import AuthenticatedHttpRequest, permission_required
+from accounts.services import client_ip
+from cases import forms as case_forms
+from cases import hooks, instruments, selectors, services
+from cases.filters import CaseFilter
+from cases.models import CaseSensitiveInfo
+from cases.views.helpers import apply_errors, case_for, form_page
+
+PAGE_SIZE = 25
+CONTACT_LOG_PAGE_SIZE = 50
+SEARCH_SESSION_KEY = "case_search"
+
+
+@permission_required("case.view")
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The search text may be a name, so it never travels in the URL (access logs, history):
+    the form is POSTed, the text kept in the session, and the other filters stay in the URL."""
+    if request.method == "POST" or "q" in request.GET or "clear" in request.GET:
+        source = request.POST if request.method == "POST" else request.GET
+        request.session[SEARCH_SESSION_KEY] = "" if "clear" in source else source.get("q", "")
+        kept = source.copy()
+        for name in ("q", "csrfmiddlewaretoken", "page", "clear"):
+            kept.pop(name, None)
+        url = reverse("cases:list")
+        return redirect(f"{url}?{kept.urlencode()}" if kept else url)
+    data = request.GET.copy()
+    data["q"] = request.session.get(SEARCH_SESSION_KEY, "")
+    case_filter = CaseFilter(
+        data,
+        queryset=selectors.case_list_queryset(request.user),
+        centres=list(access.user_centres(request.user)),
+    )
+    page = Paginator(case_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/list.html",
+        {"filter": case_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@permission_required("case.create")
+def case_intake(request: AuthenticatedHttpRequest) -> HttpResponse:
+    centres = list(access.user_centres(request.user).order_by("id"))
+    if not centres:
+        raise Http404
+    data = request.POST if request.method == "POST" else None
+    case_form = case_forms.IntakeCaseForm(data, centres=centres, prefix="case")
+    contact_form = case_forms.ContactForm(data, prefix="contact")
+    extensions = hooks.intake_forms(data, centres=centres)  # e.g. the caller, a family member
+    forms_valid = [
+        form.is_valid() for form in (case_form, contact_form, *dict(extensions).values())
+    ]
+    if data is not None and all(forms_valid):
+        try:
+            with transaction.atomic():  # the case and what the extensions save, or nothing
+                case = services.case_intake(
+                    centre=case_form.filing_centre(centres),
+                    by=request.user,
+                    case_fields=case_form.case_fields(),
+                    contact_fields=contact_form.cleaned_data,
+                    ip=client_ip(request),
+                )
+                hooks.intake_save(extensions, case=case, by=request.user, ip=client_ip(request))
+        except ValidationError as error:
+            apply_errors(case_form, error)
+        else:
+            messages.success(
+                request, _("%(number)s を登録しました。") % {"number": case.case_number}
+            )
+            return redirect("cases:detail", pk=case.pk)
+    context = {"case_form": case_form, "contact_form": contact_form, "extensions": extensions}
+    return render(request, "cases/intake.html", context)
+
+
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = case_for(request, pk, "case.view")
+    user = request.user
+    services.case_view_record(case=case, by=user, ip=client_ip(request))
+    timeline = selectors.case_timeline(case)
+    assessments = [item.obj for item in timeline if item.kind == "assessment"]
+    context: dict[str, Any] = {
+        "case": case,
+        "timeline": timeline,
+        "timeline_truncated": selectors.timeline_truncated(timeline),
+        "plan": selectors.current_plan(case),
+        "consents": list(case.consents.all()),
+        "referrals": [item.obj for item in timeline if item.kind == "referral"],
+        "assessments": assessments,
+        "trend": selectors.assessment_trend(assessments),
+        "contact_form": case_forms.ContactForm(),
+        "instrument_choices": instruments.instrument_choices(),
+        "panels": hooks.case_panels(request, case),  # the household, from `families`
+    }
+    if access.can(user, "case.view_sensitive"):
+        context["sensitive"] = CaseSensitiveInfo.objects.filter(case=case).first()
+    if access.can(user, "audit.view"):
+        context["viewers"] = selectors.case_viewers(case)
+    return render(request, "cases/detail.html", context)
+
+
+@require_POST
+def contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Quick-add from the case page (htmx) or a plain form post without JavaScript."""
+    case = case_for(request, pk, "contact.add")
+    form = case_forms.ContactForm(request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            services.contact_record(
+                case=case,
+                by=request.user,
+                fields=form.cleaned_data,
+                ip=client_ip(request),
+            )
+            saved = True
+        except ValidationError as error:
+            apply_errors(form, error)
+    if not request.htmx:  # type: ignore[attr-defined]
+        if saved:
+            messages.success(request, _("相談記録を追加しました。"))
+            return redirect("cases:detail", pk=case.pk)
+        return render(
+            request,
+            "cases/form_page.html",
+            {"case": case, "form": form, "title": _("相談記録の追加")},
+        )
+    timeline = selectors.case_timeline(case) if saved else None
+    context = {
+        "case": case,
+        "contact_form": case_forms.ContactForm() if saved else form,
+        "saved": saved,
+        "timeline": timeline,
+        "timeline_truncated": selectors.timeline_truncated(timeline) if timeline else None,
+    }
+    return render(request, "cases/_contact_panel.html", context)
+
+
+def case_contacts(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Every contact of the case, newest first: the timeline shows only the newest ones."""
+    case = case_for(request, pk, "case.view")
+    services.case_view_record(case=case, by=request.user, ip=client_ip(request))
+    page = Paginator(selectors.case_contacts(case), CONTACT_LOG_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "cases/contacts.html", {"case": case, "page": page})
+
+
+def case_audit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = case_for(request, pk, "audit.view")
+    page = Paginator(selectors.case_audit_trail(case), 100).get_page(request.GET.get("page"))
+    return render(request, "cases/audit.html", {"case": case, "events": page, "page": page})
+
+
+def _changes(form: forms.ModelForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
+
+
+def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = case_for(request, pk, "case.edit")
+    form = case_forms.CaseForm(request.POST or None, instance=case, centre=case.centre)
+    return form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("基本情報の編集"),
+        success=_("保存しました。"),
+        save=lambda: services.case_update(
+            case=case,
+            by=request.user,
+            changes=_changes(form),
+            expected_version=form.cleaned_data["version"],
+            ip=client_ip(request),
+        ),
+    )
+
+
+def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = case_for(request, pk, "case.view_sensitive")
+    info = CaseSensitiveInfo.objects.filter(case=case).first() or CaseSensitiveInfo(case=case)
+    if request.method == "GET":  # 要配慮個人情報 shown: the view is part of the audit trail
+        services.case_view_record(case=case, by=request.user, ip=client_ip(request))
+    form = case_forms.SensitiveInfoForm(request.POST or None, instance=info)
+    return form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("要配慮個人情報の編集"),
+        success=_("保存しました。"),
+        save=lambda: services.case_sensitive_update(
+            case=case,
+            by=request.user,
+            changes=_changes(form),
+            expected_version=form.cleaned_data["version"],
+            ip=client_ip(request),
+        ),
+    )
+
+
+def case_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = case_for(request, pk, "case.change_status")
+    form = case_forms.StatusForm(request.POST or None)
+    return form_page(
+        request,
+        case=case,
+        form=form,
+        title=_("状態の変更"),
+        success=_("状態を変更しました。"),
+        save=lambda: services.case_change_status(
+            case=case,
+            by=request.user,
+            ip=client_ip(request),
+            **form.cleaned_data,
+        ),
+    )

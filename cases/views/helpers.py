@@ -1,0 +1,83 @@
+"""What every case view does the same way: fetch the case through the access helper, show a
+form that calls a service, keep the user's input on any error. Views of the apps above
+`cases` that work on a case use these too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.access import AuthenticatedHttpRequest
+from cases import selectors, services
+from cases.models import Case
+
+
+def case_for(request: AuthenticatedHttpRequest, pk: int, action: str) -> Case:
+    """The case if the user's centre has it (else 404), then the role check (else 403): an
+    outsider learns nothing, not even that the case exists."""
+    case = selectors.get_case_for_user(request.user, pk)
+    access.require(request.user, action)
+    return case
+
+
+def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def form_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    case: Case,
+    form: forms.BaseForm,
+    save: Callable[[], Any],
+    title: str,
+    success: str,
+    template: str = "cases/form_page.html",
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """GET shows the form; a valid POST calls `save` (a service) and returns to the case.
+    Errors, including a stale edit, re-render the form with everything the user typed."""
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            save()
+        except services.StaleEdit:
+            form.add_error(
+                None,
+                _(
+                    "この記録は、あなたが編集を始めた後に他の人が更新しました。入力内容は残してあります。"
+                    "最新の内容を別のタブで確認してから、もう一度保存してください。"
+                ),
+            )
+            status = 409
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, success)
+            return redirect("cases:detail", pk=case.pk)
+    context = {"case": case, "form": form, "title": title, **(extra or {})}
+    return render(request, template, context, status=status)
+
+
+def post_action(
+    request: AuthenticatedHttpRequest, case: Case, action: Callable[[], Any], success: str
+) -> HttpResponse:
+    """A one-button action on the case page: run the service, say how it went, go back."""
+    try:
+        action()
+        messages.success(request, success)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("cases:detail", pk=case.pk)

@@ -1,0 +1,110 @@
+"""The case page: what each role sees, the timeline, the audit of a view, and its query count."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AuditAction, AuditEvent
+from cases import services
+from tests.factories import UserFactory, bulk_contacts, make_case, record_contact
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_do_not_see_sensitive_fields_on_the_case_page(as_bob, as_alice, case):
+    assert "うつ病" not in as_bob.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "うつ病" in as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+
+
+def test_assessment_trend_chart_data_is_on_the_case_page(as_alice, alice, case):
+    from cases import instruments
+
+    for day, answers in (("2026-09-01", [3, 3, 3]), ("2026-10-01", [2, 2, 2])):
+        services.assessment_record(
+            case=case,
+            by=alice,
+            instrument=instruments.UCLA3_JP_GOV,
+            answers=answers,
+            assessed_on=dt.date.fromisoformat(day),
+        )
+    body = as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    data = re.search(r'id="trend-data"[^>]*>(.*?)</script>', body).group(1)
+    assert '"y": 9' in data and '"y": 6' in data and 'id="trend-charts"' in body
+    assert data.index("2026-09-01") < data.index("2026-10-01")
+
+
+def test_viewing_a_case_writes_an_audit_event(as_bob, bob, case):
+    as_bob.get(reverse("cases:detail", args=[case.pk]), REMOTE_ADDR="10.1.2.3")
+    event = AuditEvent.objects.get(case_id=case.pk, action=AuditAction.VIEW)
+    assert event.user == bob and event.ip_address == "10.1.2.3"
+
+
+def test_who_viewed_tab_is_for_managers_only(as_bob, bob, as_mallory, as_alice, case):
+    as_bob.get(reverse("cases:detail", args=[case.pk]))
+    manager_page = as_mallory.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'data-testid="viewers-tab"' in manager_page and str(bob) in manager_page
+    counsellor_page = as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'data-testid="viewers-tab"' not in counsellor_page
+
+
+def test_person_unaware_warning_is_visible(as_alice, centre_a, alice):
+    unaware = make_case(centre_a, alice, person_aware="no")
+    body = as_alice.get(reverse("cases:detail", args=[unaware.pk])).content.decode()
+    assert 'data-testid="person-unaware"' in body
+
+
+def test_a_truncated_timeline_says_so_and_links_to_the_whole_log(
+    as_alice, alice, case, monkeypatch
+):
+    from cases import selectors
+
+    monkeypatch.setattr(selectors, "TIMELINE_LIMIT", 5)
+    bulk_contacts(case, alice, 7)
+    page = as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "種類ごとに新しい5件を表示しています" in page
+    assert "記録005" in page and "記録006" not in page
+    assert reverse("cases:contacts", args=[case.pk]) in page
+
+
+# Session, user, the user's centre ids, the case (centre, counsellor and creator joined), the
+# INSERT of the view into the audit trail, the timeline (contacts, status changes,
+# assessments, milestones reached, referrals: one query each), the current plan and its
+# milestones (prefetched), the consents, the sensitive information (casework roles only), the
+# centre names in the menu and the inbox badge; the household panel that `families` adds
+# (the members, their contacts: two; tests/families counts it with fifty members). Was a
+# budget of at most 30.
+CASE_PAGE_QUERIES = 18
+# A manager also passes the second factor (their authenticator is read), sees whether the
+# sweep is running (its heartbeat) and who viewed the case (one query, viewers joined).
+CASE_PAGE_QUERIES_FOR_A_MANAGER = CASE_PAGE_QUERIES + 3
+
+
+def test_case_page_query_count_does_not_grow_with_contacts(
+    as_alice, alice, case, plan, django_assert_num_queries
+):
+    record_contact(case, alice)
+    with django_assert_num_queries(CASE_PAGE_QUERIES):
+        as_alice.get(reverse("cases:detail", args=[case.pk]))
+    for days in range(1, 50):
+        record_contact(case, alice, at=timezone.now() - dt.timedelta(days=days))
+    with django_assert_num_queries(CASE_PAGE_QUERIES):
+        response = as_alice.get(reverse("cases:detail", args=[case.pk]))
+    assert len([i for i in response.context["timeline"] if i.kind == "contact"]) == 50
+
+
+def test_case_page_query_count_for_a_manager_does_not_grow_with_viewers(
+    as_mallory, centre_a, bob, case, plan, django_assert_num_queries
+):
+    services.case_view_record(case=case, by=bob)
+    with django_assert_num_queries(CASE_PAGE_QUERIES_FOR_A_MANAGER):
+        as_mallory.get(reverse("cases:detail", args=[case.pk]))
+    viewers = UserFactory.create_batch(48, centre=centre_a)
+    for viewer in viewers:
+        services.case_view_record(case=case, by=viewer)
+    with django_assert_num_queries(CASE_PAGE_QUERIES_FOR_A_MANAGER):
+        response = as_mallory.get(reverse("cases:detail", args=[case.pk]))
+    assert len(response.context["viewers"]) == 51  # bob, 48 others and mallory twice
+    assert all(str(viewer) in response.content.decode() for viewer in viewers)
