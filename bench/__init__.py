@@ -1,1 +1,2 @@
-"""Benchmarks run by a command (`make bench-sweep`), never by the test suite."""
+"""Benchmarks run by a command (`make bench-sweep`); the test suite runs only a small smoke
+run of each (tests/bench/)."""

@@ -124,7 +124,11 @@ class Case(models.Model):
     # Ticked by hand before households were recorded: kept as an 80/50 household until a
     # parent with a known age is recorded, and then the data decides.
     risk_8050_unverified = models.BooleanField(
-        _("8050世帯（手入力・未確認）"), default=False, editable=False
+        # db_default: a raw INSERT (the benchmark's COPY, a bulk import) need not name it
+        _("8050世帯（手入力・未確認）"),
+        default=False,
+        db_default=False,
+        editable=False,
     )
     risk_parent_ill = models.BooleanField(_("親の病気・要介護"), default=False)
     person_aware = models.CharField(

@@ -20,7 +20,10 @@ class Migration(migrations.Migration):
             model_name="case",
             name="risk_8050_unverified",
             field=models.BooleanField(
-                default=False, editable=False, verbose_name="8050世帯（手入力・未確認）"
+                db_default=False,
+                default=False,
+                editable=False,
+                verbose_name="8050世帯（手入力・未確認）",
             ),
         ),
         migrations.AlterField(

@@ -17,11 +17,17 @@ from reminders.services.outbox import (
     notification_queue,
     notifications_claim,
 )
-from reminders.services.sweep import SweepResult, sweep_batch_statement, sweep_silence
+from reminders.services.sweep import (
+    SWEEP_BATCH_SETTINGS,
+    SweepResult,
+    sweep_batch_statement,
+    sweep_silence,
+)
 
 __all__ = [
     "DELIVERY_TASK",
     "SILENCE_HEARTBEAT",
+    "SWEEP_BATCH_SETTINGS",
     "SweepResult",
     "deliver_pending",
     "enqueue_delivery",

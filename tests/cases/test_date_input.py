@@ -13,6 +13,8 @@ from django.urls import reverse
 from accounts.fields import JapaneseDateField
 from cases import forms as case_forms
 from cases.models import Case
+from families.forms import household as household_forms
+from families.forms import programmes as programme_forms
 from tests.factories import case_form_data
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +66,9 @@ def test_an_invalid_birth_date_in_english_keeps_the_text_and_saves_nothing(as_al
     )
     assert response.status_code == 200
     assert response.headers["Content-Language"] == "en"
-    assert 'value="令和元年4月30日"' in response.content.decode()
+    body = response.content.decode()
+    assert "The 令和 era began on 2019-05-01" in body
+    assert 'value="令和元年4月30日"' in body
     case.refresh_from_db()
     assert case.birth_date is None
 
@@ -100,11 +104,20 @@ def test_an_empty_required_date_gets_the_usual_required_message():
     assert JapaneseDateField(required=False).clean("\u3000") is None
 
 
-def test_every_date_field_of_the_case_forms_reads_wareki():
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        (case_forms, {"CaseForm.birth_date", "StatusForm.paused_until"}),
+        (household_forms, {"MemberForm.birth_date", "MemberForm.status_since"}),
+        (programme_forms, {"ProgrammeForm.starts_on", "ProgrammeForm.ends_on"}),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_every_date_field_of_the_case_and_family_forms_reads_wareki(module, expected):
     form_classes = [
         form
-        for _name, form in inspect.getmembers(case_forms, inspect.isclass)
-        if issubclass(form, forms.BaseForm) and form.__module__ == case_forms.__name__
+        for _name, form in inspect.getmembers(module, inspect.isclass)
+        if issubclass(form, forms.BaseForm) and form.__module__ == module.__name__
     ]
     date_fields = {
         f"{form.__name__}.{name}": type(field)
@@ -112,5 +125,5 @@ def test_every_date_field_of_the_case_forms_reads_wareki():
         for name, field in form.base_fields.items()
         if isinstance(field, forms.DateField)
     }
-    assert "CaseForm.birth_date" in date_fields and "StatusForm.paused_until" in date_fields
+    assert expected <= set(date_fields)
     assert set(date_fields.values()) == {JapaneseDateField}

@@ -71,7 +71,9 @@ def test_the_refusal_in_english_keeps_the_input_and_saves_nothing(
     response = as_alice.post(url, contact_data(unconsenting_mother, note="kept in English"))
     assert response.status_code == 200 and response["Content-Language"] == "en"
     assert "member" in response.context["form"].errors
-    assert "kept in English" in response.content.decode()
+    body = response.content.decode()
+    assert "has not consented to be contacted by the centre" in body
+    assert "kept in English" in body
     assert not ContactEntry.objects.exists() and not MemberContact.objects.exists()
 
 
