@@ -310,14 +310,48 @@ def programme_create(
     sessions = list(sessions)
     programme.check_sessions_within(session["starts_at"] for session in sessions)
     programme.save()
-    staff = list(facilitators)
-    if any(not user.centres.filter(pk=centre.pk).exists() for user in staff):
-        raise ValidationError({"facilitators": _("担当はこのセンターの職員から選んでください。")})
-    programme.facilitators.set(staff)
+    programme.facilitators.set(_centre_staff(centre, facilitators))
     for session in sessions:
         ProgrammeSession.objects.create(programme=programme, **session)
     audit_record(
         user=by, action=AuditAction.CREATE, obj=programme, case_id=None, centre_id=centre.pk, ip=ip
+    )
+    return programme
+
+
+def _centre_staff(centre: Centre, users: Iterable[User]) -> list[User]:
+    staff = list(users)
+    if centre.members.filter(pk__in=[user.pk for user in staff]).count() != len(staff):
+        raise ValidationError({"facilitators": _("担当はこのセンターの職員から選んでください。")})
+    return staff
+
+
+@transaction.atomic
+def programme_update(
+    *,
+    programme: FamilyProgramme,
+    by: User,
+    fields: Mapping[str, Any],
+    facilitators: Iterable[User],
+    ip: str | None = None,
+) -> FamilyProgramme:
+    """New dates, title, capacity or facilitators. The sessions already planned must still
+    fall within the dates (a course that runs longer is extended first)."""
+    programme = FamilyProgramme.objects.select_for_update().get(pk=programme.pk)
+    for name, value in fields.items():
+        setattr(programme, name, value)
+    programme.full_clean(exclude=["centre", "created_by"])
+    programme.check_sessions_within(programme.sessions.values_list("starts_at", flat=True))
+    programme.save()
+    programme.facilitators.set(_centre_staff(programme.centre, facilitators))
+    audit_record(
+        user=by,
+        action=AuditAction.CHANGE,
+        obj=programme,
+        case_id=None,
+        centre_id=programme.centre_id,
+        ip=ip,
+        changed_fields=[*fields, "facilitators"],
     )
     return programme
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.programme_list, name="programme_list"),
     path("new/", views.programme_create, name="programme_create"),
     path("<int:pk>/", views.programme_detail, name="programme_detail"),
+    path("<int:pk>/edit/", views.programme_edit, name="programme_edit"),
     path("<int:pk>/members/search/", views.programme_member_search, name="programme_member_search"),
     path("<int:pk>/enrol/", views.programme_enrol, name="programme_enrol"),
     path("<int:pk>/sessions/add/", views.session_add, name="session_add"),

@@ -129,6 +129,36 @@ class ProgrammeForm(forms.ModelForm):
         }
 
 
+class ProgrammeEditForm(forms.ModelForm):
+    """The programme's own details; its sessions are kept (and must fit the dates)."""
+
+    class Meta:
+        model = FamilyProgramme
+        fields = ["kind", "title", "facilitators", "starts_on", "ends_on", "capacity"]
+        formfield_callback = staticmethod(formfield_with_japanese_dates)
+        widgets = {"facilitators": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        facilitators = self.fields["facilitators"]
+        assert isinstance(facilitators, forms.ModelMultipleChoiceField)
+        facilitators.queryset = facilitator_choices([self.instance.centre])
+        self.fields["capacity"].help_text = _("空欄なら定員なし")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", _("終了日は開始日以降の日付にしてください。"))
+        return data
+
+    def programme_fields(self) -> dict[str, Any]:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("kind", "title", "starts_on", "ends_on", "capacity")
+        }
+
+
 class SessionForm(forms.ModelForm):
     """A one-off extra session (a make-up class, a follow-up meeting)."""
 

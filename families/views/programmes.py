@@ -20,6 +20,7 @@ from families import selectors, services
 from families.forms.programmes import (
     AttendanceRegisterForm,
     MemberSearchForm,
+    ProgrammeEditForm,
     ProgrammeForm,
     SessionForm,
 )
@@ -88,6 +89,27 @@ def programme_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, _("家族プログラムを作成しました。"))
             return redirect("families:programme_detail", pk=programme.pk)
     return render(request, "families/programme_form.html", {"form": form})
+
+
+def programme_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    programme = _programme_for(request, pk, "programme.manage")
+    form = ProgrammeEditForm(request.POST or None, instance=programme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.programme_update(
+                programme=programme,
+                by=request.user,
+                fields=form.programme_fields(),
+                facilitators=form.cleaned_data["facilitators"],
+                ip=client_ip(request),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("家族プログラムを更新しました。"))
+            return redirect("families:programme_detail", pk=programme.pk)
+    context = {"programme": programme, "form": form}
+    return render(request, "families/programme_edit.html", context)
 
 
 def programme_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from cases.models import ContactEntry
 from families import services
 from families.models import (
@@ -135,6 +136,7 @@ def test_another_centre_gets_404_on_every_page_of_a_programme(
 ):
     pages = [
         reverse("families:programme_detail", args=[programme.pk]),
+        reverse("families:programme_edit", args=[programme.pk]),
         reverse("families:session_add", args=[programme.pk]),
         reverse("families:attendance_register", args=[past_session.pk]),
     ]
@@ -143,6 +145,7 @@ def test_another_centre_gets_404_on_every_page_of_a_programme(
     posts = {
         reverse("families:programme_member_search", args=[programme.pk]): {"q": "やまだ"},
         reverse("families:programme_enrol", args=[programme.pk]): {"member": stranger.pk},
+        reverse("families:programme_edit", args=[programme.pk]): edit_data(programme),
         reverse("families:session_add", args=[programme.pk]): {
             "starts_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "minutes": "90",
@@ -276,6 +279,50 @@ def test_an_extra_session_is_added_within_the_programme_dates(as_bob, programme)
 
 
 # --- enrolling: the search is POSTed, never in a URL ---------------------------------------
+
+
+def edit_data(programme, **overrides: str) -> dict[str, str]:
+    return {
+        "kind": programme.kind,
+        "title": programme.title,
+        "facilitators": [str(user.pk) for user in programme.facilitators.all()],
+        "starts_on": programme.starts_on.isoformat(),
+        "ends_on": programme.ends_on.isoformat(),
+        "capacity": str(programme.capacity or ""),
+        **overrides,
+    }
+
+
+def test_a_course_that_runs_longer_is_extended_and_then_takes_a_later_session(as_bob, programme):
+    later = programme.ends_on + dt.timedelta(days=14)
+    url = reverse("families:programme_edit", args=[programme.pk])
+    assert as_bob.get(url).status_code == 200
+    response = as_bob.post(url, edit_data(programme, ends_on=later.isoformat(), title="延長"))
+    assert response.status_code == 302
+    programme.refresh_from_db()
+    assert (programme.ends_on, programme.title) == (later, "延長")
+    assert AuditEvent.objects.filter(
+        model="families.familyprogramme", object_id=programme.pk, action="change"
+    ).exists()
+    # after the old end (in 15 days), before the new one (in 29)
+    extra = timezone.localtime().replace(second=0, microsecond=0) + dt.timedelta(days=25)
+    add = reverse("families:session_add", args=[programme.pk])
+    data = {"starts_at": extra.strftime("%Y-%m-%dT%H:%M"), "minutes": "90"}
+    assert as_bob.post(add, data).status_code == 302
+    assert programme.sessions.count() == 5
+
+
+def test_dates_that_would_leave_sessions_outside_are_refused_with_the_input_kept(
+    as_alice, programme
+):
+    url = reverse("families:programme_edit", args=[programme.pk])
+    too_short = (programme.starts_on + dt.timedelta(days=3)).isoformat()
+    response = as_alice.post(url, edit_data(programme, ends_on=too_short, title="短縮"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "収まっていません" in body and 'value="短縮"' in body
+    programme.refresh_from_db()
+    assert programme.title == "CRAFT講座（春）"
 
 
 def test_the_member_search_finds_hiragana_furigana_by_katakana(
