@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Centre, Role, User
+from cases import services as case_services
 from cases.choices import CaseStatus, Channel, PersonAware
 from cases.models import Case
 from families import services
@@ -73,7 +74,18 @@ def seed_demo_families(*, centre: Centre) -> int:
         link_fields={"relation": "father"},
     )
 
-    # Two withdrawn siblings, one mother: she is linked to both cases, not copied.
+    # Two withdrawn siblings, one mother: she is linked to both cases, not copied. (The demo
+    # cases were named one by one: the younger sibling takes the family's name.)
+    if cases[2].family_name != cases[1].family_name:
+        case_services.case_update(
+            case=cases[2],
+            by=by,
+            changes={
+                "family_name": cases[1].family_name,
+                "family_name_kana": cases[1].family_name_kana,
+            },
+            expected_version=cases[2].version,
+        )
     sibling_mother = services.member_add(
         case=cases[1],
         by=by,

@@ -40,7 +40,7 @@ PARENT_RELATIONS = (Relation.FATHER, Relation.MOTHER)
 
 
 class MemberStatus(models.TextChoices):
-    ACTIVE = "active", _("在宅・連絡可")
+    ACTIVE = "active", _("健在")
     MOVED_OUT = "moved_out", _("転出")
     DECEASED = "deceased", _("死亡")
 
@@ -122,7 +122,11 @@ class FamilyMember(models.Model):
 
     @property
     def age(self) -> int | None:
-        return self.age_on(timezone.localdate())
+        """Today's age; for a member who died, the age they reached."""
+        today = timezone.localdate()
+        if self.status == MemberStatus.DECEASED and self.status_since:
+            return self.age_on(min(today, self.status_since))
+        return self.age_on(today)
 
     @property
     def is_present(self) -> bool:

@@ -55,10 +55,21 @@ class HouseholdRow:
     def member(self) -> FamilyMember:
         return self.link.member
 
+    @property
+    def other_links(self) -> list[HouseholdLink]:
+        return getattr(self.member, "other_links", [])
+
 
 def household(case: Case) -> list[HouseholdRow]:
-    """The case's household with each member's contacts for this case: two queries."""
-    links = list(HouseholdLink.objects.filter(case=case).select_related("member", "member__centre"))
+    """The case's household with each member's contacts for this case and their other
+    cases: three queries."""
+    # Each member's other cases too (a mother of two withdrawn siblings): one query more.
+    other_cases = HouseholdLink.objects.exclude(case=case).select_related("case__centre")
+    links = list(
+        HouseholdLink.objects.filter(case=case)
+        .select_related("member")
+        .prefetch_related(Prefetch("member__links", queryset=other_cases, to_attr="other_links"))
+    )
     history: dict[int, Mapping[str, Any]] = {
         row["member"]: row
         for row in MemberContact.objects.filter(contact__case=case)
@@ -84,9 +95,11 @@ def household(case: Case) -> list[HouseholdRow]:
 
 
 def household_members(case: Case) -> QuerySet[FamilyMember]:
-    """The members of the case's household, each with `relation` to this case's person."""
+    """The living members of the case's household, each with `relation` to this case's
+    person (the choices of a contact with a member)."""
     return (
         FamilyMember.objects.filter(links__case=case)
+        .exclude(status=MemberStatus.DECEASED)
         .annotate(relation=F("links__relation"))
         .order_by("links__id")
     )
@@ -126,6 +139,7 @@ def linkable_members(case: Case, text: str, *, limit: int = 20) -> list[FamilyMe
         return []
     return list(
         FamilyMember.objects.filter(centre_id=case.centre_id, search_text__contains=needle)
+        .exclude(status=MemberStatus.DECEASED)
         .exclude(links__case=case)
         .prefetch_related("links__case__centre")
         .order_by("family_name_kana", "given_name_kana", "id")[:limit]
@@ -138,6 +152,9 @@ def cases_8050(user: User) -> QuerySet[Case]:
         access.scoped(Case.objects.filter(risk_8050=True), user)
         .exclude(status=CaseStatus.CLOSED)
         .select_related("centre", "primary_counsellor")
+        .prefetch_related(
+            Prefetch("household_links", queryset=HouseholdLink.objects.select_related("member"))
+        )
         .annotate(has_plan=Count("contingency_plan"))
         .order_by("has_plan", "centre_id", "number")
     )

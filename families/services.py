@@ -201,6 +201,26 @@ def link_update(
     return link
 
 
+@transaction.atomic
+def member_unlink(*, link: HouseholdLink, by: User, ip: str | None = None) -> None:
+    """Take a member out of a case's household when the link was a mistake (the wrong case,
+    a duplicate). A member with contacts about this case stays: their history is kept, and
+    a death or a move is a status instead."""
+    if MemberContact.objects.filter(
+        member_id=link.member_id, contact__case_id=link.case_id
+    ).exists():
+        raise ValidationError(
+            _(
+                "この家族との相談記録があるため、世帯から外せません。"
+                "亡くなった・転出した場合は、状況を変更してください。"
+            )
+        )
+    case = link.case
+    case_services.case_audit_record(by=by, action=AuditAction.DELETE, obj=link, case=case, ip=ip)
+    link.delete()
+    risk_8050.refresh(case_ids=[case.pk])
+
+
 def member_sensitive_view_record(
     *, member: FamilyMember, case: Case, by: User, ip: str | None = None
 ) -> None:
@@ -222,7 +242,8 @@ def check_may_contact(member: FamilyMember, *, channel: str, outbound: bool) -> 
             {
                 "member": _(
                     "この家族はセンターからの連絡に同意していません。"
-                    "電話・手紙・訪問・メールでの連絡先には選べません。"
+                    "センターからの電話・手紙・訪問・メールの相手には選べません。"
+                    "家族から電話や来所があった記録なら、「センターから連絡した」を外してください。"
                 )
             }
         )

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -36,6 +36,26 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+STALE_EDIT = _(
+    "この記録は、あなたが編集を始めた後に他の人が更新しました。入力内容は残してあります。"
+    "最新の内容を別のタブで確認してから、もう一度保存してください。"
+)
+
+
+def refuse_stale_edit(form: forms.BaseForm) -> None:
+    """Someone saved the record since this form was loaded: keep what the user typed, say so,
+    and carry the version saved since, so that saving again, knowingly, after checking the
+    other change, goes through instead of being refused for ever."""
+    form.add_error(None, STALE_EDIT)
+    instance = getattr(form, "instance", None)
+    if instance is None or instance.pk is None:
+        return
+    current = type(instance).objects.filter(pk=instance.pk).values_list("version", flat=True)
+    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
+    data[form.add_prefix("version")] = str(current.first())
+    form.data = data
+
+
 def form_page(
     request: AuthenticatedHttpRequest,
     *,
@@ -54,13 +74,7 @@ def form_page(
         try:
             save()
         except services.StaleEdit:
-            form.add_error(
-                None,
-                _(
-                    "この記録は、あなたが編集を始めた後に他の人が更新しました。入力内容は残してあります。"
-                    "最新の内容を別のタブで確認してから、もう一度保存してください。"
-                ),
-            )
+            refuse_stale_edit(form)
             status = 409
         except ValidationError as error:
             apply_errors(form, error)

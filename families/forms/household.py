@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import formfield_with_japanese_dates
@@ -110,6 +111,12 @@ class MemberContactForm(forms.ModelForm):
 
     def __init__(self, *args: Any, household: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:  # like the case page's quick-add: now, a typical length
+            self.initial.setdefault(
+                "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
+            self.initial.setdefault("duration_minutes", 15)
+        self.fields["duration_minutes"].widget.attrs.update({"min": 0, "max": 1440, "step": 5})
         member_field = self.fields["member"]
         assert isinstance(member_field, forms.ModelChoiceField)
         member_field.queryset = household
@@ -121,10 +128,13 @@ class MemberContactForm(forms.ModelForm):
 
 
 def _member_label(member: FamilyMember) -> str:
-    """「母 山田 花子」: the queryset annotates each member's relation to this case."""
+    """「母 山田 花子（連絡不可）」: the queryset annotates each member's relation to this
+    case; who may not be called is said where the member is chosen."""
     relation = getattr(member, "relation", "")
-    label = Relation(relation).label if relation else ""
-    return f"{label} {member.display_name}".strip()
+    label = f"{Relation(relation).label if relation else ''} {member.display_name}".strip()
+    if not member.contact_consent:
+        label = _("%(member)s（連絡不可）") % {"member": label}
+    return str(label)
 
 
 class MemberSearchForm(forms.Form):

@@ -10,10 +10,12 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import formfield_with_japanese_dates
 from accounts.models import Centre, User
+from accounts.templatetags.tsunagu import jdate
 from cases.forms import DATETIME
 from families import services
 from families.models import (
@@ -53,6 +55,29 @@ def _check_within(
         programme.check_sessions_within(starts)
     except ValidationError as error:
         form.add_error(field, error)
+
+
+def _series_overrun(
+    starts: list[dt.datetime], starts_on: dt.date, ends_on: dt.date
+) -> ValidationError | None:
+    """A series that starts within the programme but has more weeks than fit: say when its
+    last session would be and how many fit, so the facilitator knows what to type. Anything
+    else out of the dates is left to the general rule (FamilyProgramme.check_sessions_within)."""
+    days = [timezone.localdate(start) for start in starts]
+    if not days or not starts_on <= days[0] <= ends_on or days[-1] <= ends_on:
+        return None
+    return ValidationError(
+        _(
+            "%(number)s回目が%(date)sになり、期間（〜%(end)s）を過ぎます。"
+            "この期間に入るのは%(fit)s回までです。"
+        )
+        % {
+            "number": len(days),
+            "date": jdate(days[-1]),
+            "end": jdate(ends_on),
+            "fit": sum(1 for day in days if day <= ends_on),
+        }
+    )
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -104,8 +129,11 @@ class ProgrammeForm(forms.ModelForm):
             self.add_error("first_start", _("初回の開始日時を入力してください。"))
         elif starts_on and ends_on:
             starts = [session["starts_at"] for session in self.sessions()]
-            planned = FamilyProgramme(starts_on=starts_on, ends_on=ends_on)
-            _check_within(self, "first_start", starts, planned)
+            if overrun := _series_overrun(starts, starts_on, ends_on):
+                self.add_error("weeks", overrun)
+            else:
+                planned = FamilyProgramme(starts_on=starts_on, ends_on=ends_on)
+                _check_within(self, "first_start", starts, planned)
         return data
 
     def sessions(self) -> list[dict[str, Any]]:
@@ -199,7 +227,9 @@ class MemberSearchForm(forms.Form):
 class AttendanceRegisterForm(forms.Form):
     """One row per enrolled member: a status (present unless the register was saved before,
     or the member has died) and a short note. Named `status-<member id>` and
-    `note-<member id>`, so the page works as a plain form without JavaScript."""
+    `note-<member id>`, so the page works as a plain form without JavaScript. A register that
+    is not open yet is shown `disabled`: read-only, and whatever is posted is ignored (the
+    service still refuses the save)."""
 
     def __init__(
         self,
@@ -207,6 +237,7 @@ class AttendanceRegisterForm(forms.Form):
         *,
         members: list[FamilyMember],
         saved: Mapping[int, ProgrammeAttendance],
+        disabled: bool = False,
     ) -> None:
         super().__init__(data)
         self.members = members
@@ -223,12 +254,14 @@ class AttendanceRegisterForm(forms.Form):
                 initial=row.status if row else default,
                 widget=forms.RadioSelect(attrs={"class": "btn-check", "autocomplete": "off"}),
                 error_messages={"required": _("出欠を選んでください。")},
+                disabled=disabled,
             )
             self.fields[f"note-{member.pk}"] = forms.CharField(
                 label=_("メモ"),
                 required=False,
                 max_length=200,
                 initial=row.note if row else "",
+                disabled=disabled,
                 widget=forms.TextInput(
                     attrs={
                         "class": "form-control form-control-lg",

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('health_notes', models.TextField(blank=True, verbose_name='健康・介護の状況')),
                 ('contact_consent', models.BooleanField(default=False, verbose_name='センターからの連絡に同意')),
                 ('contact_consent_on', models.DateField(blank=True, null=True, verbose_name='同意（撤回）日')),
-                ('status', models.CharField(choices=[('active', '在宅・連絡可'), ('moved_out', '転出'), ('deceased', '死亡')], default='active', max_length=10, verbose_name='状況')),
+                ('status', models.CharField(choices=[('active', '健在'), ('moved_out', '転出'), ('deceased', '死亡')], default='active', max_length=10, verbose_name='状況')),
                 ('status_since', models.DateField(blank=True, null=True, verbose_name='状況の日付')),
                 ('version', models.PositiveIntegerField(default=1, editable=False)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

@@ -23,8 +23,8 @@ from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.services import client_ip
 from cases import services as case_services
 from cases.models import Case
-from cases.views.helpers import apply_errors, case_for, form_page
-from families import selectors, services
+from cases.views.helpers import apply_errors, case_for, form_page, refuse_stale_edit
+from families import risk_8050, selectors, services
 from families.forms.household import (
     ContingencyPlanForm,
     LinkExistingForm,
@@ -35,11 +35,6 @@ from families.forms.household import (
 )
 from families.models import FamilyMember, HouseholdLink
 from families.panels import household_panel_context
-
-STALE = _(
-    "この記録は、あなたが編集を始めた後に他の人が更新しました。入力内容は残してあります。"
-    "最新の内容を別のタブで確認してから、もう一度保存してください。"
-)
 
 
 def _link(case: Case, member_id: int) -> HouseholdLink:
@@ -126,7 +121,7 @@ def member_edit(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> H
                 ip=client_ip(request),
             )
         except case_services.StaleEdit:
-            form.add_error(None, STALE)
+            refuse_stale_edit(form)
             status = 409
         except ValidationError as error:
             apply_errors(form, error)
@@ -134,6 +129,19 @@ def member_edit(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> H
             return _done(request, case, _("家族の情報を更新しました。"))
     context = {"edit_form": form, "editing": member_id, "link": link}
     return _form_again(request, case, "families/member_form.html", status=status, **context)
+
+
+@require_POST
+def member_unlink(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> HttpResponse:
+    case = case_for(request, pk, "family.edit")
+    link = _link(case, member_id)
+    try:
+        services.member_unlink(link=link, by=request.user, ip=client_ip(request))
+    except ValidationError as error:
+        return _form_again(
+            request, case, "families/member_form.html", link_error=" ".join(error.messages)
+        )
+    return _done(request, case, _("%(name)s を世帯から外しました。") % {"name": link.member})
 
 
 def member_detail(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> HttpResponse:
@@ -247,5 +255,10 @@ def cases_8050(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The managers' list: every open 80/50 household, those without a contingency plan
     first."""
     page = Paginator(selectors.cases_8050(request.user), 50).get_page(request.GET.get("page"))
-    missing = selectors.missing_contingency_count(request.user)
-    return render(request, "families/cases_8050.html", {"page": page, "missing": missing})
+    context = {
+        "page": page,
+        "rows": [(case, risk_8050.reasons(case, case.household_links.all())) for case in page],
+        "missing": selectors.missing_contingency_count(request.user),
+        "several_centres": len(access.centre_ids(request.user)) > 1,
+    }
+    return render(request, "families/cases_8050.html", context)

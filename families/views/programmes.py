@@ -184,7 +184,10 @@ def attendance_register(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     session = _session_for(request, pk, "programme.attendance")
     saved = {row.member_id: row for row in ProgrammeAttendance.objects.filter(session=session)}
     members = selectors.enrolled_members(session.programme)
-    form = AttendanceRegisterForm(request.POST or None, members=members, saved=saved)
+    not_started = not session.register_is_open()
+    form = AttendanceRegisterForm(
+        request.POST or None, members=members, saved=saved, disabled=not_started
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.attendance_save(
@@ -196,5 +199,5 @@ def attendance_register(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
             messages.success(request, _("出欠を保存しました。"))
             return redirect("families:attendance_register", pk=session.pk)
     context = {"session": session, "programme": session.programme, "form": form, "saved": saved}
-    context["not_started"] = not session.register_is_open()
+    context["not_started"] = not_started
     return render(request, "families/programme_register.html", context)

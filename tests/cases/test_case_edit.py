@@ -29,6 +29,22 @@ def test_stale_edit_is_refused_with_a_clear_message_and_input_kept(as_alice, as_
     assert Case.objects.get(pk=case.pk).given_name == "マネージャーの変更"
 
 
+def test_after_a_stale_edit_saving_again_knowingly_goes_through(as_alice, as_mallory, case):
+    """The refused form carries the version saved since: it is not a dead end."""
+    form = case_form_data(case, family_name="山田")
+    url = reverse("cases:edit", args=[case.pk])
+    assert as_mallory.post(url, {**form, "given_name": "マネージャーの変更"}).status_code == 302
+    refused = as_alice.post(url, {**form, "given_name": "アリスの変更"})
+    assert refused.status_code == 409
+    current = Case.objects.get(pk=case.pk).version
+    assert f'name="version" value="{current}"' in refused.content.decode()
+    resent = refused.context["form"].data  # what the page now holds, as the browser resends it
+    assert resent["version"] == str(current)
+    assert resent["given_name"] == "アリスの変更"
+    assert as_alice.post(url, dict(resent.items())).status_code == 302
+    assert Case.objects.get(pk=case.pk).given_name == "アリスの変更"
+
+
 def test_a_counsellor_of_another_centre_cannot_be_assigned(as_alice, case, charlie):
     form = case_form_data(case, primary_counsellor=str(charlie.pk))
     response = as_alice.post(reverse("cases:edit", args=[case.pk]), form)

@@ -610,9 +610,10 @@ def test_opening_the_edit_form_that_shows_health_notes_is_an_audited_view(
 # user, the user's centre ids, the case, the INSERT of the view into the audit trail, the
 # timeline (contacts, status changes, assessments, milestones reached, referrals), the current
 # plan and its milestones, the consents, the sensitive information, the centre names in the
-# menu and the inbox badge; and the household panel: the members (links with members joined)
-# and their contacts with this case (one aggregate).
-CASE_PAGE_QUERIES = 18
+# menu and the inbox badge; and the household panel: the members (links with members joined),
+# their contacts with this case (one aggregate) and, once there are members, their other
+# cases (siblings sharing a parent: one prefetch).
+CASE_PAGE_QUERIES = 19
 # An 80/50 household also reads its contingency plan.
 CASE_PAGE_QUERIES_8050 = CASE_PAGE_QUERIES + 1
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -109,8 +110,18 @@ def test_a_deceased_member_cannot_be_contacted_by_the_centre(as_alice, alice, ca
     )
     response = as_alice.post(url, contact_data(father))
     assert response.status_code == 200
-    assert "死亡・転出" in " ".join(response.context["form"].errors["member"])
+    assert "member" in response.context["form"].errors  # not even offered any more
+    assert f'value="{father.pk}"' not in response.content.decode()
     assert not ContactEntry.objects.exists()
+    father.refresh_from_db()
+    with pytest.raises(ValidationError, match="死亡・転出"):  # nor through the service
+        services.member_contact_record(
+            case=case,
+            member=father,
+            by=alice,
+            fields={"occurred_at": timezone.now(), "channel": "phone", "two_way": True},
+            outbound=True,
+        )
 
 
 def test_a_member_of_another_cases_household_is_refused(as_alice, alice, centre_a, case, url):

@@ -243,7 +243,11 @@ def test_staff_of_two_centres_choose_the_centre_and_its_own_facilitators(
     ("overrides", "message"),
     [
         ({"ends_on": "2026-03-31"}, "終了日は開始日以降の日付にしてください。"),
-        ({"weeks": "20"}, "回の日程がプログラムの期間"),  # 20 weeks run past 30 June
+        (  # 20 weeks from Thursday 2 April run past 30 June: 13 of them fit
+            {"weeks": "20"},
+            "20回目が2026年8月13日になり、期間（〜2026年6月30日）を過ぎます。"
+            "この期間に入るのは13回までです。",
+        ),
         ({"first_start": "2026-03-26T14:00"}, "回の日程がプログラムの期間"),
         ({"first_start": ""}, "初回の開始日時を入力してください。"),
         ({"starts_on": "令和8年2月30日"}, "令和8年2月30日"),  # no such day: kept as typed
@@ -261,6 +265,27 @@ def test_an_invalid_programme_is_shown_again_with_the_input_kept(
     assert message in body
     assert 'value="家族教室2026"' in body and 'value="相談室"' in body
     assert not FamilyProgramme.objects.exists() and not ProgrammeSession.objects.exists()
+
+
+def test_too_many_weeks_name_the_last_session_date_and_how_many_fit(as_alice, alice):
+    url = reverse("families:programme_create")
+    data = create_data(
+        facilitators=str(alice.pk),
+        starts_on="2026-12-01",
+        ends_on="2027-01-27",
+        first_start="2026-12-16T14:00",  # a Wednesday; the 7th is 27 January, the 8th 3 February
+    )
+
+    refused = as_alice.post(url, {**data, "weeks": "8"})
+
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["weeks"] == [
+        "8回目が2027年2月3日になり、期間（〜2027年1月27日）を過ぎます。"
+        "この期間に入るのは7回までです。"
+    ]
+    assert not FamilyProgramme.objects.exists()
+    assert as_alice.post(url, {**data, "weeks": "7"}).status_code == 302
+    assert FamilyProgramme.objects.get().sessions.count() == 7
 
 
 def test_an_extra_session_is_added_within_the_programme_dates(as_bob, programme):
@@ -394,6 +419,23 @@ def test_the_register_shows_every_enrolled_member_present_by_default(
         assert checked_status(html, member.pk) == "attended"
         assert member.links.get().case.case_number in html
     assert html.count('name="note-') == 5
+    assert " disabled" not in html
+
+
+def test_the_register_rows_show_case_numbers_without_links_that_leave_the_page(
+    as_alice, programme, past_session, mother
+):
+    case = mother.links.get().case
+
+    html = as_alice.get(reverse("families:attendance_register", args=[past_session.pk]))
+    body = html.content.decode()
+    rows = body[body.index('data-testid="register-row"') : body.index('class="sticky-bottom')]
+
+    assert case.case_number in rows
+    assert "<a " not in rows and "href=" not in rows
+    # The programme page still links the case.
+    detail = as_alice.get(reverse("families:programme_detail", args=[programme.pk]))
+    assert reverse("cases:detail", args=[case.pk]) in detail.content.decode()
 
 
 def test_one_post_saves_twenty_families_with_three_absentees(
@@ -437,6 +479,21 @@ def test_a_register_with_an_error_keeps_the_input(as_alice, programme, past_sess
     assert not ProgrammeAttendance.objects.exists()
 
 
+def test_the_register_of_a_future_session_is_shown_disabled(as_alice, programme, alice):
+    members = enrol_mothers(programme, alice, 3)
+    future = programme.sessions.order_by("-starts_at").first()
+
+    html = as_alice.get(reverse("families:attendance_register", args=[future.pk])).content.decode()
+
+    assert "この回はまだ始まっていません。" in html
+    for member in members:
+        inputs = re.findall(rf'<input[^>]*name="(?:status|note)-{member.pk}"[^>]*>', html)
+        assert len(inputs) == 4  # three marks and the note
+        assert all(re.search(r"\sdisabled[\s>]", tag) for tag in inputs), inputs
+    save = re.search(r'<button[^>]*type="submit"[^>]*>\s*出欠を保存', html)
+    assert save is not None and " disabled" in save.group(0)
+
+
 def test_a_future_session_is_refused_with_a_message(as_alice, programme, mother):
     future = programme.sessions.order_by("-starts_at").first()
     url = reverse("families:attendance_register", args=[future.pk])
@@ -446,6 +503,30 @@ def test_a_future_session_is_refused_with_a_message(as_alice, programme, mother)
     assert response.status_code == 200
     assert "まだ始まっていない回の出欠は記録できません。" in response.content.decode()
     assert not ProgrammeAttendance.objects.exists()
+
+
+def test_session_dates_show_the_weekday(as_alice, alice, centre_a):
+    saturday = dt.datetime(2026, 11, 28, 14, 0, tzinfo=timezone.get_current_timezone())
+    programme = services.programme_create(
+        centre=centre_a,
+        by=alice,
+        fields={
+            "kind": "craft",
+            "title": "土曜の家族教室",
+            "starts_on": saturday.date(),
+            "ends_on": saturday.date() + dt.timedelta(days=7),
+        },
+        facilitators=[alice],
+        sessions=services.weekly_sessions(first_start=saturday, minutes=90, count=2),
+    )
+    session = programme.sessions.order_by("starts_at").first()
+
+    detail = as_alice.get(reverse("families:programme_detail", args=[programme.pk]))
+    register = as_alice.get(reverse("families:attendance_register", args=[session.pk]))
+
+    assert "2026年11月28日（土）14:00〜15:30" in detail.content.decode()
+    assert "2026年12月5日（土）14:00〜15:30" in detail.content.decode()
+    assert "2026年11月28日（土）14:00〜15:30" in register.content.decode()
 
 
 # --- query counts: the same with one family as with fifty ----------------------------------
