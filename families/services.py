@@ -100,6 +100,15 @@ def member_add(
     return member
 
 
+def _save_link(link: HouseholdLink) -> None:
+    """A case has one main contact: choosing a new one takes the mark off the previous."""
+    if link.is_primary_contact:
+        HouseholdLink.objects.filter(case_id=link.case_id, is_primary_contact=True).exclude(
+            pk=link.pk
+        ).update(is_primary_contact=False)
+    link.save()
+
+
 @transaction.atomic
 def member_link(
     *,
@@ -117,11 +126,7 @@ def member_link(
         raise ValidationError(_("この家族はすでにこのケースの世帯に登録されています。"))
     link = HouseholdLink(case=case, member=member, created_by=by, **fields)
     link.full_clean(exclude=["case", "member", "created_by"])
-    if link.is_primary_contact:
-        HouseholdLink.objects.filter(case=case, is_primary_contact=True).update(
-            is_primary_contact=False
-        )
-    link.save()
+    _save_link(link)
     case_services.case_audit_record(by=by, action=AuditAction.CREATE, obj=link, case=case, ip=ip)
     risk_8050.refresh(case_ids=[case.pk])
     return link
@@ -188,11 +193,7 @@ def link_update(
     for name, value in changes.items():
         setattr(link, name, value)
     link.full_clean(exclude=["case", "member", "created_by"])
-    if link.is_primary_contact:
-        HouseholdLink.objects.filter(case_id=link.case_id, is_primary_contact=True).exclude(
-            pk=link.pk
-        ).update(is_primary_contact=False)
-    link.save()
+    _save_link(link)
     case_services.case_audit_record(
         by=by, action=AuditAction.CHANGE, obj=link, case=link.case, ip=ip, changed_fields=changes
     )
