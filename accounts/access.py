@@ -53,6 +53,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "programme.manage": _ALL,
     "programme.attendance": _ALL,
     "risk8050.view": _OVERSIGHT,
+    # The ibasho: staff run sessions and check people in at the door; linking a walk-in to a
+    # case rests on the person's consent, which is casework.
+    "ibasho.view": _ALL,
+    "ibasho.checkin": _ALL,
+    "ibasho.manage": _ALL,
+    "ibasho.link_walk_in": _CASEWORK,
     "audit.view": _OVERSIGHT,
     "escalations.view": _OVERSIGHT,
     "notifications.view_failed": _OVERSIGHT,

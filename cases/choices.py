@@ -108,6 +108,7 @@ class ConsentScope(models.TextChoices):
     SENSITIVE_INFO = "sensitive_info", _("要配慮個人情報の取得")
     CONTACT_FAMILY = "contact_family", _("家族への連絡")
     HOME_VISIT = "home_visit", _("訪問")
+    IBASHO_RECORD = "ibasho_record", _("居場所の利用をケース記録に残す")
     OTHER = "other", _("その他")
 
 

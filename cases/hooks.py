@@ -29,6 +29,9 @@ class CasePanel:
     key: str
     template: str
     context: Callable[[AuthenticatedHttpRequest, Case], Mapping[str, Any] | None]
+    # Static files (JavaScript) the panel needs, loaded once at the end of the page with
+    # the page's own (a strict Content-Security-Policy: no inline script).
+    scripts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,21 @@ def case_panels(request: AuthenticatedHttpRequest, case: Case) -> list[dict[str,
     for panel in _case_panels.values():
         context = panel.context(request, case)
         if context is not None:
-            shown.append({"key": panel.key, "template": panel.template, **context})
+            shown.append(
+                {
+                    "key": panel.key,
+                    "template": panel.template,
+                    "scripts": panel.scripts,
+                    **context,
+                }
+            )
     return shown
+
+
+def page_scripts(*needed: tuple[str, ...] | list[str]) -> list[str]:
+    """The scripts a page and its panels need, each once, in the order first asked for
+    (a library before the code that draws with it)."""
+    return list(dict.fromkeys(script for scripts in needed for script in scripts))
 
 
 def intake_forms(data: Any, *, centres: list[Centre]) -> list[tuple[IntakeExtension, forms.Form]]:

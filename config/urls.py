@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("reminders/", include("reminders.urls")),
     path("families/", include("families.urls")),
+    path("outreach/", include("outreach.urls")),
     # The switch is on the login page too: an English reader chooses before signing in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

@@ -1,5 +1,13 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OutreachConfig(AppConfig):
     name = "outreach"
+    verbose_name = _("アウトリーチ・居場所")
+
+    def ready(self) -> None:
+        from cases import hooks
+        from outreach import panels
+
+        hooks.register_case_panel(panels.IBASHO_PANEL)

@@ -19,7 +19,7 @@ from cases.services.consent import (
     referral_mark_sent,
     referral_record_outcome,
 )
-from cases.services.contacts import contact_record, contact_retract
+from cases.services.contacts import contact_correct, contact_record, contact_retract
 from cases.services.locking import StaleEdit, lock_current
 from cases.services.plans import milestone_achieve, milestone_add, plan_save
 from cases.services.search import case_search_text, normalise_for_search
@@ -49,6 +49,7 @@ __all__ = [
     "cases_resume_expired_pauses",
     "consent_record",
     "consent_withdraw",
+    "contact_correct",
     "contact_record",
     "contact_retract",
     "lock_current",

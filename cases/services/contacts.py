@@ -11,7 +11,7 @@ from django.db import transaction
 from accounts.models import AuditAction, User
 from cases.choices import ContactSource
 from cases.models import Case, ContactEntry
-from cases.services.audit import case_audit_record
+from cases.services.audit import case_audit_change, case_audit_record
 from cases.services.silence_clock import case_two_way_contact, case_two_way_contact_withdrawn
 
 
@@ -47,3 +47,22 @@ def contact_retract(*, entry: ContactEntry, by: User, ip: str | None = None) -> 
     entry.delete()
     if two_way:
         case_two_way_contact_withdrawn(case=case, at=occurred_at)
+
+
+@transaction.atomic
+def contact_correct(
+    *, entry: ContactEntry, by: User, changes: Mapping[str, Any], ip: str | None = None
+) -> ContactEntry:
+    """Correct a contact that another record wrote (an ibasho attendance whose times were
+    corrected): the silence clock follows as if it had been recorded so in the first place."""
+    old_at, old_two_way = entry.occurred_at, entry.two_way
+    for name, value in changes.items():
+        setattr(entry, name, value)
+    entry.full_clean(exclude=["case", "created_by", "staff"])
+    entry.save()
+    if old_two_way and (entry.occurred_at != old_at or not entry.two_way):
+        case_two_way_contact_withdrawn(case=entry.case, at=old_at)
+    if entry.two_way:
+        case_two_way_contact(case=entry.case, at=entry.occurred_at)
+    case_audit_change(by=by, obj=entry, case=entry.case, ip=ip, fields=changes.keys())
+    return entry

@@ -110,8 +110,12 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "trend": selectors.assessment_trend(assessments),
         "contact_form": case_forms.ContactForm(),
         "instrument_choices": instruments.instrument_choices(),
-        "panels": hooks.case_panels(request, case),  # the household, from `families`
+        "panels": hooks.case_panels(request, case),  # the household, the ibasho
     }
+    trend_scripts = ["vendor/chartjs/chart.umd.min.js", "js/trend.js"] if context["trend"] else []
+    context["scripts"] = hooks.page_scripts(
+        trend_scripts, *(panel["scripts"] for panel in context["panels"])
+    )
     if access.can(user, "case.view_sensitive"):
         context["sensitive"] = CaseSensitiveInfo.objects.filter(case=case).first()
     if access.can(user, "audit.view"):

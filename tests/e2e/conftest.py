@@ -55,20 +55,24 @@ class Console:
 
 
 @pytest.fixture
-def open_page(live_server: Any) -> Iterator[Callable[[], Any]]:
+def open_page(live_server: Any) -> Iterator[Callable[..., Any]]:
     """`page = open_page()`: a Japanese-locale tab on the live server, its console recorded
-    in `page.console`. Closed, with Chromium, before the test database is emptied."""
+    in `page.console`. Closed, with Chromium, before the test database is emptied. Options
+    go to the browser context: `open_page(viewport={"width": 768, "height": 1024},
+    has_touch=True)` is a tablet."""
     from playwright.sync_api import sync_playwright
 
     with ExitStack() as stack:
 
-        def open_() -> Any:
+        def open_(**context_options: Any) -> Any:
             playwright = stack.enter_context(sync_playwright())
             browser = playwright.chromium.launch(
                 executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
             )
             stack.callback(browser.close)
-            context = browser.new_context(base_url=live_server.url, locale="ja-JP")
+            context = browser.new_context(
+                base_url=live_server.url, locale="ja-JP", **context_options
+            )
             page = context.new_page()
             page.console = Console(page)
             return page

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Centre, Role, User
 from cases.demo import seed_demo_cases
 from families.demo import seed_demo_families
+from outreach.demo import seed_demo_ibasho
 from reminders.services import sweep_silence
 
 DEMO_PASSWORD = "tsunagu-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -80,6 +81,9 @@ class Command(BaseCommand):
             members = seed_demo_families(centre=centre)
             if members:
                 self.stdout.write(f"{centre.name}: {members} family members, a CRAFT course")
+            visits = seed_demo_ibasho(centre=centre)
+            if visits:
+                self.stdout.write(f"{centre.name}: an ibasho series, {visits} visits")
         if created_any:
             # A sweep as it ran a week ago, so managers find escalated cases on day one.
             sweep_silence(now=timezone.now() - dt.timedelta(days=8))

@@ -1,0 +1,41 @@
+"""What `outreach` adds to the case page through the hooks of `cases` (cases/hooks.py): the
+ibasho panel, with the first visit ever as a milestone and the person's monthly attendance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.access import AuthenticatedHttpRequest
+from cases.hooks import CasePanel
+from cases.models import Case
+from outreach.selectors.case_panel import ibasho_summary
+
+
+def ibasho_panel_context(request: AuthenticatedHttpRequest, case: Case) -> dict[str, Any] | None:
+    """Nothing when the person never came. One query (the visits aggregated by month)."""
+    if not access.can(request.user, "ibasho.view"):
+        return None
+    summary = ibasho_summary(case)
+    if summary is None:
+        return None
+    return {
+        "ibasho": summary,
+        # What static/js/ibasho-trend.js draws; the table beside it carries the same numbers.
+        "ibasho_trend": {
+            "label": _("来所回数"),
+            "labels": [date_format(m.month, "YEAR_MONTH_FORMAT") for m in summary.months],
+            "values": [m.visits for m in summary.months],
+        },
+    }
+
+
+IBASHO_PANEL = CasePanel(
+    key="ibasho",
+    template="outreach/_ibasho_panel.html",
+    context=ibasho_panel_context,
+    scripts=("vendor/chartjs/chart.umd.min.js", "js/ibasho-trend.js"),
+)

@@ -1,0 +1,266 @@
+"""Ibasho sessions and their recurring series: create a series in one step, edit or cancel one
+occurrence or this and all later ones. A session that already has attendance is never deleted
+by a series change: it is kept, and the conflict is reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import AuditAction, Centre, User
+from accounts.services import audit_record
+from outreach.models import IbashoSeries, IbashoSession
+from outreach.services.bookings import ibasho_bookings_set
+
+
+def _audit(
+    *,
+    by: User,
+    action: AuditAction,
+    obj: Any,
+    centre_id: int,
+    ip: str | None,
+    fields: Iterable[str] = (),
+) -> None:
+    audit_record(
+        user=by,
+        action=action,
+        obj=obj,
+        case_id=None,
+        centre_id=centre_id,
+        ip=ip,
+        changed_fields=fields,
+    )
+
+
+def series_dates(series: IbashoSeries) -> list[dt.date]:
+    """Every day of the series: its weekdays, every week or every other week (counted from
+    the week it starts in), from `starts_on` to `ends_on`."""
+    first_monday = series.starts_on - dt.timedelta(days=series.starts_on.isoweekday() - 1)
+    days = []
+    day = series.starts_on
+    while day <= series.ends_on:
+        week = (day - first_monday).days // 7
+        if day.isoweekday() in series.weekdays and week % series.every_weeks == 0:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def _at(day: dt.date, time: dt.time) -> dt.datetime:
+    """A wall-clock time in Tokyo on that day (Asia/Tokyo has no daylight saving)."""
+    return timezone.make_aware(dt.datetime.combine(day, time))
+
+
+@transaction.atomic
+def session_create(
+    *,
+    centre: Centre,
+    by: User,
+    fields: Mapping[str, Any],
+    staff: Iterable[User],
+    series: IbashoSeries | None = None,
+    ip: str | None = None,
+) -> IbashoSession:
+    session = IbashoSession(centre=centre, series=series, created_by=by, **fields)
+    session.full_clean(exclude=["centre", "series", "created_by"])
+    session.save()
+    ibasho_bookings_set(session=session, users=_centre_staff(centre, staff))
+    _audit(by=by, action=AuditAction.CREATE, obj=session, centre_id=centre.pk, ip=ip)
+    return session
+
+
+def _centre_staff(centre: Centre, users: Iterable[User]) -> list[User]:
+    staff = list(users)
+    if centre.members.filter(pk__in=[user.pk for user in staff]).count() != len(staff):
+        raise ValidationError({"staff": _("担当はこのセンターの職員から選んでください。")})
+    return staff
+
+
+@transaction.atomic
+def series_create(
+    *,
+    centre: Centre,
+    by: User,
+    fields: Mapping[str, Any],
+    staff: Iterable[User],
+    ip: str | None = None,
+) -> IbashoSeries:
+    """The series and all its sessions in one step, each with its staff booked."""
+    series = IbashoSeries(centre=centre, created_by=by, **fields)
+    series.full_clean(exclude=["centre", "created_by"])
+    if not series.weekdays:
+        raise ValidationError({"weekdays": _("曜日を選んでください。")})
+    series.save()
+    staff = _centre_staff(centre, staff)
+    for day in series_dates(series):
+        session = IbashoSession.objects.create(
+            centre=centre,
+            series=series,
+            place=series.place,
+            starts_at=_at(day, series.start_time),
+            ends_at=_at(day, series.end_time),
+            theme=series.title,
+            capacity=series.capacity,
+            created_by=by,
+        )
+        ibasho_bookings_set(session=session, users=staff)
+    _audit(by=by, action=AuditAction.CREATE, obj=series, centre_id=centre.pk, ip=ip)
+    return series
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: IbashoSession,
+    by: User,
+    changes: Mapping[str, Any],
+    staff: Iterable[User] | None = None,
+    ip: str | None = None,
+) -> IbashoSession:
+    """Edit one occurrence: it leaves its series' later changes alone from now on. Nothing
+    changed is nothing done (the occurrence stays part of its series)."""
+    session = IbashoSession.objects.select_for_update().get(pk=session.pk)
+    changes = {name: value for name, value in changes.items() if getattr(session, name) != value}
+    if not changes and staff is None:
+        return session
+    for name, value in changes.items():
+        setattr(session, name, value)
+    session.detached = session.series_id is not None
+    session.full_clean(exclude=["centre", "series", "created_by"])
+    session.save()
+    if staff is not None or {"starts_at", "ends_at"} & set(changes):
+        users = (
+            staff
+            if staff is not None
+            else [b.user for b in session.bookings.select_related("user")]
+        )
+        ibasho_bookings_set(session=session, users=_centre_staff(session.centre, users))
+    _audit(
+        by=by,
+        action=AuditAction.CHANGE,
+        obj=session,
+        centre_id=session.centre_id,
+        ip=ip,
+        fields=[*changes, *(["staff"] if staff is not None else [])],
+    )
+    return session
+
+
+@dataclass
+class SeriesChange:
+    changed: int = 0
+    cancelled: int = 0
+    # Sessions kept as they were, because people already came or they were edited on their
+    # own: shown to the user.
+    kept: list[IbashoSession] = field(default_factory=list)
+
+
+def _this_and_later(session: IbashoSession) -> list[IbashoSession]:
+    assert session.series_id is not None
+    return list(
+        IbashoSession.objects.select_for_update()
+        .filter(
+            series_id=session.series_id, starts_at__gte=session.starts_at, cancelled_at__isnull=True
+        )
+        .order_by("starts_at")
+    )
+
+
+@transaction.atomic
+def series_update_from(
+    *,
+    session: IbashoSession,
+    by: User,
+    place: str,
+    start_time: dt.time,
+    end_time: dt.time,
+    staff: Iterable[User],
+    ip: str | None = None,
+) -> SeriesChange:
+    """This and all later occurrences get a new place, time or staff. An occurrence edited on
+    its own, or one that people already came to, is kept as it is (and reported)."""
+    result = SeriesChange()
+    staff = _centre_staff(session.centre, staff)
+    for occurrence in _this_and_later(session):
+        if occurrence.detached or occurrence.attendances.exists():
+            result.kept.append(occurrence)
+            continue
+        day = timezone.localdate(occurrence.starts_at)
+        occurrence.place = place
+        occurrence.starts_at, occurrence.ends_at = _at(day, start_time), _at(day, end_time)
+        occurrence.full_clean(exclude=["centre", "series", "created_by"])
+        occurrence.save(update_fields=["place", "starts_at", "ends_at"])
+        ibasho_bookings_set(session=occurrence, users=staff)
+        result.changed += 1
+    _audit(
+        by=by,
+        action=AuditAction.CHANGE,
+        obj=session.series,
+        centre_id=session.centre_id,
+        ip=ip,
+        fields=["place", "start_time", "end_time", "staff"],
+    )
+    return result
+
+
+def _cancel(session: IbashoSession, *, reason: str) -> None:
+    session.cancelled_at = timezone.now()
+    session.cancel_reason = reason
+    session.save(update_fields=["cancelled_at", "cancel_reason"])
+    session.bookings.all().delete()  # the staff are free for other duties
+
+
+@transaction.atomic
+def session_cancel(
+    *, session: IbashoSession, by: User, reason: str, ip: str | None = None
+) -> IbashoSession:
+    """Cancel one occurrence (the staff's time is freed). One that people already came to
+    can't be cancelled: it happened."""
+    if not reason.strip():
+        raise ValidationError({"cancel_reason": _("中止の理由を入力してください。")})
+    if session.attendances.exists():
+        raise ValidationError(_("来所の記録がある回は中止にできません。"))
+    _cancel(session, reason=reason)
+    _audit(
+        by=by,
+        action=AuditAction.CHANGE,
+        obj=session,
+        centre_id=session.centre_id,
+        ip=ip,
+        fields=["cancelled_at"],
+    )
+    return session
+
+
+@transaction.atomic
+def series_cancel_from(
+    *, session: IbashoSession, by: User, reason: str, ip: str | None = None
+) -> SeriesChange:
+    """Cancel this and all later occurrences (the series ends). Those with attendance are
+    kept: they happened."""
+    if not reason.strip():
+        raise ValidationError({"cancel_reason": _("中止の理由を入力してください。")})
+    result = SeriesChange()
+    for occurrence in _this_and_later(session):
+        if occurrence.attendances.exists():
+            result.kept.append(occurrence)
+            continue
+        _cancel(occurrence, reason=reason)
+        result.cancelled += 1
+    _audit(
+        by=by,
+        action=AuditAction.CHANGE,
+        obj=session.series,
+        centre_id=session.centre_id,
+        ip=ip,
+        fields=["cancelled_from"],
+    )
+    return result
