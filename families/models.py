@@ -238,6 +238,15 @@ class ProgrammeKind(models.TextChoices):
     STUDY = "study", _("学習会")
 
 
+def check_plausible_dates(**days: dt.date | None) -> None:
+    """Not before records could exist here, nor more than two years ahead (a typo like 2062
+    for 2026 would plan sessions nobody meant; year 9999 would overflow)."""
+    latest = timezone.localdate() + dt.timedelta(days=731)
+    for name, day in days.items():
+        if day and not dt.date(2000, 1, 1) <= day <= latest:
+            raise ValidationError({name: _("日付は2000年から2年先までの範囲で入力してください。")})
+
+
 class FamilyProgramme(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="programmes")
     kind = models.CharField(_("種類"), max_length=15, choices=ProgrammeKind.choices)
@@ -248,6 +257,7 @@ class FamilyProgramme(models.Model):
     starts_on = models.DateField(_("開始日"))
     ends_on = models.DateField(_("終了日"))
     capacity = models.PositiveSmallIntegerField(_("定員"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     members = models.ManyToManyField(
         FamilyMember,
         through="Enrolment",
@@ -271,6 +281,9 @@ class FamilyProgramme(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def check_dates_plausible(self) -> None:
+        check_plausible_dates(starts_on=self.starts_on, ends_on=self.ends_on)
 
     def check_sessions_within(self, starts: Iterable[dt.datetime]) -> None:
         """Every session falls within the programme's dates (Tokyo days)."""

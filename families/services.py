@@ -28,6 +28,7 @@ from families.models import (
     FamilyProgramme,
     HouseholdLink,
     MemberContact,
+    MemberStatus,
     ProgrammeAttendance,
     ProgrammeSession,
     SessionContact,
@@ -100,6 +101,12 @@ def member_add(
     return member
 
 
+def _lock_household(case: Case) -> None:
+    """Household writes of one case one at a time: two submits of the same link, or two
+    choices of the main contact, can't both pass their checks."""
+    Case.objects.select_for_update(of=("self",)).filter(pk=case.pk).first()
+
+
 def _save_link(link: HouseholdLink) -> None:
     """A case has one main contact: choosing a new one takes the mark off the previous."""
     if link.is_primary_contact:
@@ -122,6 +129,7 @@ def member_link(
     another case of the same centre (two withdrawn siblings, one mother)."""
     if member.centre_id != case.centre_id:
         raise ValidationError(_("他のセンターの家族は登録できません。"))
+    _lock_household(case)  # a double submit waits here, then finds the link made
     if HouseholdLink.objects.filter(case=case, member=member).exists():
         raise ValidationError(_("この家族はすでにこのケースの世帯に登録されています。"))
     link = HouseholdLink(case=case, member=member, created_by=by, **fields)
@@ -129,6 +137,7 @@ def member_link(
     _save_link(link)
     case_services.case_audit_record(by=by, action=AuditAction.CREATE, obj=link, case=case, ip=ip)
     risk_8050.refresh(case_ids=[case.pk])
+    _resync_member_sessions(member, by=by, ip=ip)
     return link
 
 
@@ -190,6 +199,7 @@ def household_member_update(
 def link_update(
     *, link: HouseholdLink, by: User, changes: Mapping[str, Any], ip: str | None = None
 ) -> HouseholdLink:
+    _lock_household(link.case)
     for name, value in changes.items():
         setattr(link, name, value)
     link.full_clean(exclude=["case", "member", "created_by"])
@@ -220,6 +230,7 @@ def member_unlink(*, link: HouseholdLink, by: User, ip: str | None = None) -> No
     case_services.case_audit_record(by=by, action=AuditAction.DELETE, obj=link, case=case, ip=ip)
     link.delete()
     risk_8050.refresh(case_ids=[case.pk])
+    _resync_member_sessions(link.member, by=by, ip=ip)  # its family-class contacts go too
 
 
 def member_sensitive_view_record(
@@ -294,6 +305,7 @@ def contingency_plan_save(
     expected_version: int | None = None,
     ip: str | None = None,
 ) -> ContingencyPlan:
+    _lock_household(case)  # the first save of two at once: the second finds the first
     existing = ContingencyPlan.objects.filter(case=case).first()
     if existing is None:
         plan = ContingencyPlan(case=case, updated_by=by, **fields)
@@ -329,6 +341,7 @@ def programme_create(
 ) -> FamilyProgramme:
     programme = FamilyProgramme(centre=centre, created_by=by, **fields)
     programme.full_clean(exclude=["centre", "created_by"])
+    programme.check_dates_plausible()
     sessions = list(sessions)
     programme.check_sessions_within(session["starts_at"] for session in sessions)
     programme.save()
@@ -355,14 +368,20 @@ def programme_update(
     by: User,
     fields: Mapping[str, Any],
     facilitators: Iterable[User],
+    expected_version: int,
     ip: str | None = None,
 ) -> FamilyProgramme:
-    """New dates, title, capacity or facilitators. The sessions already planned must still
-    fall within the dates (a course that runs longer is extended first)."""
-    programme = FamilyProgramme.objects.select_for_update().get(pk=programme.pk)
+    """New dates, title, capacity or facilitators, if nobody saved the programme since
+    `expected_version` was read. The sessions already planned must still fall within the
+    dates (a course that runs longer is extended first)."""
+    programme = case_services.lock_current(
+        FamilyProgramme.objects.all(), programme.pk, expected_version
+    )
+    programme.version += 1
     for name, value in fields.items():
         setattr(programme, name, value)
     programme.full_clean(exclude=["centre", "created_by"])
+    programme.check_dates_plausible()
     programme.check_sessions_within(programme.sessions.values_list("starts_at", flat=True))
     programme.save()
     programme.facilitators.set(_centre_staff(programme.centre, facilitators))
@@ -417,6 +436,10 @@ def programme_enrol(
 ) -> Enrolment:
     if member.centre_id != programme.centre_id:
         raise ValidationError(_("他のセンターの家族は登録できません。"))
+    if member.status == MemberStatus.DECEASED:
+        raise ValidationError(_("亡くなった家族は登録できません。"))
+    # Enrolments one at a time, so two at the last place can't both take it.
+    FamilyProgramme.objects.select_for_update().filter(pk=programme.pk).first()
     if programme.capacity and programme.members.count() >= programme.capacity:
         raise ValidationError(_("定員に達しています。"))
     enrolment, created = Enrolment.objects.get_or_create(
@@ -435,13 +458,21 @@ def attendance_save(
     session: ProgrammeSession,
     by: User,
     marks: Mapping[int, tuple[str, str]],
+    seen: Mapping[int, tuple[str, str]] | None = None,
     ip: str | None = None,
 ) -> None:
-    """The register of one session: {member id: (status, note)} for enrolled members. Each
-    case of a member who attended gets one two-way contact with the family for the session
-    (the silence clock resets once, however many of its members came and however often the
-    register is saved); a correction that leaves a case with nobody attending takes its
-    contact back."""
+    """The register of one session: {member id: (status, note)} for the rows the user
+    changed. Each case of a member who attended gets one two-way contact with the family for
+    the session (the silence clock resets once, however many of its members came and however
+    often the register is saved); a correction that leaves a case with nobody attending
+    takes its contact back.
+
+    `seen` is what the user's page showed for those rows ("" for none yet): a row saved by
+    someone else since (another tablet) is not overwritten: StaleEdit, nothing saved."""
+    # One register saved at a time (two tablets): the second waits and then sees the first.
+    session = (
+        ProgrammeSession.objects.select_for_update().select_related("programme").get(pk=session.pk)
+    )
     if not session.register_is_open():
         raise ValidationError(_("まだ始まっていない回の出欠は記録できません。"))
     enrolled = set(
@@ -452,6 +483,14 @@ def attendance_save(
     if set(marks) - enrolled:
         raise ValidationError(_("このプログラムに登録されていない家族が含まれています。"))
     existing = {a.member_id: a for a in ProgrammeAttendance.objects.filter(session=session)}
+    if seen is not None:
+        now_shown = {
+            member_id: (row.status, row.note) if (row := existing.get(member_id)) else ("", "")
+            for member_id in marks
+        }
+        if any(now_shown[member_id] != seen.get(member_id, ("", "")) for member_id in marks):
+            raise case_services.StaleEdit
+    links = _links_by_member(marks)
     for member_id, (status, note) in marks.items():
         if status not in AttendanceStatus.values:
             raise ValidationError(_("出欠を選んでください。"))
@@ -469,10 +508,29 @@ def attendance_save(
             by=by,
             action=AuditAction.CHANGE if member_id in existing else AuditAction.CREATE,
             obj=row,
-            cases=_linked_cases(row.member),
+            cases=links.get(member_id, []),
             ip=ip,
         )
     _sync_session_contacts(session=session, by=by, ip=ip)
+
+
+def _links_by_member(member_ids: Iterable[int]) -> dict[int, list[Case]]:
+    """Each member's cases, for all of them in one query."""
+    cases: dict[int, list[Case]] = {}
+    for link in HouseholdLink.objects.filter(member_id__in=list(member_ids)).select_related(
+        "case__centre"
+    ):
+        cases.setdefault(link.member_id, []).append(link.case)
+    return cases
+
+
+def _resync_member_sessions(member: FamilyMember, *, by: User, ip: str | None) -> None:
+    """The member joined or left a household: the family-class contacts of every session
+    they attended follow (one per case and session, written or taken back)."""
+    for session in ProgrammeSession.objects.filter(
+        attendance__member=member, attendance__status=AttendanceStatus.ATTENDED
+    ).select_related("programme"):
+        _sync_session_contacts(session=session, by=by, ip=ip)
 
 
 def _sync_session_contacts(*, session: ProgrammeSession, by: User, ip: str | None) -> None:

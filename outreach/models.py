@@ -9,9 +9,11 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Centre
@@ -31,6 +33,50 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 7, _("日")
 
 
+# Sessions are planned from 2000 until two years ahead: a typo in the year (9999, 2062 for
+# 2026) is refused with a clear message instead of booking staff for decades (or overflowing
+# the calendar's arithmetic).
+EARLIEST_DAY = dt.date(2000, 1, 1)
+YEARS_AHEAD = 2
+# A series is generated in one go: a year of sessions is plenty.
+MAX_SERIES_DAYS = 366
+
+
+def latest_plannable_day(today: dt.date | None = None) -> dt.date:
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + YEARS_AHEAD, day=28)
+
+
+@deconstructible
+class PlannableDay:
+    """A date, or a moment's Tokyo day, from `EARLIEST_DAY` to `YEARS_AHEAD` years from today
+    (compared as instants, so that a moment at the edge of the calendar never overflows)."""
+
+    def __call__(self, value: dt.date | dt.datetime) -> None:
+        earliest, latest = EARLIEST_DAY, latest_plannable_day()
+        if isinstance(value, dt.datetime):
+            start = timezone.make_aware(dt.datetime.combine(earliest, dt.time.min))
+            end = timezone.make_aware(dt.datetime.combine(latest, dt.time.max))
+            inside = start <= value <= end
+        else:
+            inside = earliest <= value <= latest
+        if not inside:
+            raise ValidationError(
+                _("日付は%(earliest)sから%(latest)sまでの間にしてください。"),
+                code="out_of_range",
+                params={"earliest": f"{earliest:%Y-%m-%d}", "latest": f"{latest:%Y-%m-%d}"},
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlannableDay)
+
+    def __hash__(self) -> int:
+        return hash(PlannableDay)
+
+
 class IbashoSeries(models.Model):
     """Sessions that recur weekly or every other week on given weekdays, from/until."""
 
@@ -43,8 +89,8 @@ class IbashoSeries(models.Model):
     every_weeks = models.PositiveSmallIntegerField(
         _("間隔"), choices=[(1, _("毎週")), (2, _("隔週"))], default=1
     )
-    starts_on = models.DateField(_("開始日"))
-    ends_on = models.DateField(_("終了日"))
+    starts_on = models.DateField(_("開始日"), validators=[PlannableDay()])
+    ends_on = models.DateField(_("終了日"), validators=[PlannableDay()])
     start_time = models.TimeField(_("開始時刻"))
     end_time = models.TimeField(_("終了時刻"))
     capacity = models.PositiveSmallIntegerField(_("定員"), null=True, blank=True)
@@ -68,6 +114,14 @@ class IbashoSeries(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        if (
+            self.starts_on
+            and self.ends_on
+            and (self.ends_on - self.starts_on).days > MAX_SERIES_DAYS
+        ):
+            raise ValidationError({"ends_on": _("期間は1年以内にしてください。")})
+
 
 class IbashoSession(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="ibasho_sessions")
@@ -75,8 +129,8 @@ class IbashoSession(models.Model):
         IbashoSeries, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
     )
     place = models.CharField(_("場所"), max_length=120)
-    starts_at = models.DateTimeField(_("開始"))
-    ends_at = models.DateTimeField(_("終了"))
+    starts_at = models.DateTimeField(_("開始"), validators=[PlannableDay()])
+    ends_at = models.DateTimeField(_("終了"), validators=[PlannableDay()])
     theme = models.CharField(_("テーマ・プログラム"), max_length=200, blank=True)
     capacity = models.PositiveSmallIntegerField(_("定員"), null=True, blank=True)
     notes = models.TextField(_("メモ"), blank=True)
@@ -84,6 +138,8 @@ class IbashoSession(models.Model):
     cancel_reason = models.CharField(_("中止の理由"), max_length=200, blank=True)
     # Edited on its own: a change to "this and later" of its series leaves it as it is.
     detached = models.BooleanField(default=False, editable=False)
+    # Bumped by every change: the edit form carries it, so a stale save is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -20,6 +20,10 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 # Absolute links in e-mails (reminders carry a link to the case, never its content).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Flash messages are kept server-side with the session: the default keeps them in a cookie,
+# and a message may name a person ("山田 花子 を世帯に追加しました").
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

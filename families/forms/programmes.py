@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,7 @@ from families.models import (
     MemberStatus,
     ProgrammeAttendance,
     ProgrammeSession,
+    check_plausible_dates,
 )
 
 
@@ -45,6 +47,29 @@ def _minutes_field(initial: int) -> forms.IntegerField:
         initial=initial,
         widget=forms.NumberInput(attrs={"step": 15}),
     )
+
+
+def _dates_implausible(
+    form: forms.BaseForm,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    first_start: dt.datetime | None = None,
+) -> bool:
+    """The programme's plausible range (FamilyProgramme.check_dates_plausible), shown on
+    the field; a series is not worked out from an implausible date (year 9999 overflows)."""
+    checks: list[tuple[str | None, dt.date | None, dt.date | None]] = [(None, starts_on, ends_on)]
+    if first_start is not None:
+        day = timezone.localdate(first_start)
+        checks.append(("first_start", day, day))
+    implausible = False
+    for field, first, last in checks:
+        try:
+            check_plausible_dates(starts_on=first, ends_on=last)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(field or name, errors)
+            implausible = True
+    return implausible
 
 
 def _check_within(
@@ -120,6 +145,8 @@ class ProgrammeForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
         starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if _dates_implausible(self, starts_on, ends_on, data.get("first_start")):
+            return data
         if starts_on and ends_on and ends_on < starts_on:
             self.add_error("ends_on", _("終了日は開始日以降の日付にしてください。"))
             return data
@@ -158,7 +185,10 @@ class ProgrammeForm(forms.ModelForm):
 
 
 class ProgrammeEditForm(forms.ModelForm):
-    """The programme's own details; its sessions are kept (and must fit the dates)."""
+    """The programme's own details; its sessions are kept (and must fit the dates). Carries
+    the version it was loaded at (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
         model = FamilyProgramme
@@ -172,10 +202,14 @@ class ProgrammeEditForm(forms.ModelForm):
         assert isinstance(facilitators, forms.ModelMultipleChoiceField)
         facilitators.queryset = facilitator_choices([self.instance.centre])
         self.fields["capacity"].help_text = _("空欄なら定員なし")
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
         starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if _dates_implausible(self, starts_on, ends_on):
+            return data
         if starts_on and ends_on and ends_on < starts_on:
             self.add_error("ends_on", _("終了日は開始日以降の日付にしてください。"))
         return data
@@ -225,11 +259,15 @@ class MemberSearchForm(forms.Form):
 
 
 class AttendanceRegisterForm(forms.Form):
-    """One row per enrolled member: a status (present unless the register was saved before,
-    or the member has died) and a short note. Named `status-<member id>` and
-    `note-<member id>`, so the page works as a plain form without JavaScript. A register that
-    is not open yet is shown `disabled`: read-only, and whatever is posted is ignored (the
-    service still refuses the save)."""
+    """One row per enrolled member: a status and a short note, named `status-<member id>`
+    and `note-<member id>`, so the page works as a plain form without JavaScript.
+
+    Present by default only on a register never saved: re-saving an old register to fix a
+    note must not tick someone who joined the programme since (their row stays unmarked, and
+    an unmarked row is not recorded). Each row also carries what the page showed (`seen-…`): only the rows the user
+    changed are saved, and a row someone else saved since is not overwritten (the service
+    refuses it). A register that is not open yet is shown `disabled`: read-only, and
+    whatever is posted is ignored (the service still refuses the save)."""
 
     def __init__(
         self,
@@ -241,19 +279,19 @@ class AttendanceRegisterForm(forms.Form):
     ) -> None:
         super().__init__(data)
         self.members = members
+        first_save = not saved
         for member in members:
             row = saved.get(member.pk)
-            default = (
-                AttendanceStatus.ABSENT
-                if member.status == MemberStatus.DECEASED
-                else AttendanceStatus.ATTENDED
+            present_by_default = first_save and member.status != MemberStatus.DECEASED
+            initial = (
+                row.status if row else (AttendanceStatus.ATTENDED if present_by_default else "")
             )
             self.fields[f"status-{member.pk}"] = forms.ChoiceField(
                 label=member.display_name,
                 choices=AttendanceStatus.choices,
-                initial=row.status if row else default,
+                initial=initial,
+                required=False,  # a row left unmarked is not recorded
                 widget=forms.RadioSelect(attrs={"class": "btn-check", "autocomplete": "off"}),
-                error_messages={"required": _("出欠を選んでください。")},
                 disabled=disabled,
             )
             self.fields[f"note-{member.pk}"] = forms.CharField(
@@ -269,10 +307,47 @@ class AttendanceRegisterForm(forms.Form):
                     }
                 ),
             )
+            for name, value in (
+                ("status", row.status if row else ""),
+                ("note", row.note if row else ""),
+            ):
+                self.fields[f"seen-{name}-{member.pk}"] = forms.CharField(
+                    required=False, initial=value, widget=forms.HiddenInput
+                )
 
     def rows(self) -> list[tuple[FamilyMember, forms.BoundField, forms.BoundField]]:
         return [(m, self[f"status-{m.pk}"], self[f"note-{m.pk}"]) for m in self.members]
 
+    def hidden_rows(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("seen-")]
+
+    def _seen(self, member: FamilyMember) -> tuple[str, str]:
+        data = self.cleaned_data
+        return (data[f"seen-status-{member.pk}"] or "", data[f"seen-note-{member.pk}"] or "")
+
+    def _marked(self) -> list[FamilyMember]:
+        """The rows the user marked and changed from what their page showed."""
+        data = self.cleaned_data
+        return [
+            m
+            for m in self.members
+            if data[f"status-{m.pk}"]
+            and (data[f"status-{m.pk}"], data[f"note-{m.pk}"]) != self._seen(m)
+        ]
+
     def marks(self) -> dict[int, tuple[str, str]]:
         data = self.cleaned_data
-        return {m.pk: (data[f"status-{m.pk}"], data[f"note-{m.pk}"]) for m in self.members}
+        return {m.pk: (data[f"status-{m.pk}"], data[f"note-{m.pk}"]) for m in self._marked()}
+
+    def seen(self) -> dict[int, tuple[str, str]]:
+        return {m.pk: self._seen(m) for m in self._marked()}
+
+    def show_current(self, saved: Mapping[int, ProgrammeAttendance]) -> None:
+        """After a refused save: keep what the user chose, but carry what is saved now, so
+        that saving again, knowingly, goes through."""
+        values = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        for member in self.members:
+            row = saved.get(member.pk)
+            values[f"seen-status-{member.pk}"] = row.status if row else ""
+            values[f"seen-note-{member.pk}"] = row.note if row else ""
+        self.data = values

@@ -152,6 +152,8 @@ def member_detail(request: AuthenticatedHttpRequest, pk: int, member_id: int) ->
     link = _link(case, member_id)
     member = link.member
     sensitive = access.can(request.user, "family.view_sensitive")
+    # The page shows this member's consultations about the case: a view of the case file.
+    case_services.case_view_record(case=case, by=request.user, ip=client_ip(request))
     if sensitive and member.health_notes:
         services.member_sensitive_view_record(
             member=member, case=case, by=request.user, ip=client_ip(request)

@@ -10,12 +10,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.services import client_ip
-from cases.views.helpers import apply_errors
+from cases.services import StaleEdit
+from cases.views.helpers import apply_errors, refuse_stale_edit
 from families import selectors, services
 from families.forms.programmes import (
     AttendanceRegisterForm,
@@ -32,6 +34,10 @@ from families.models import (
 )
 
 PAGE_SIZE = 25
+REGISTER_SAVED_SINCE = gettext_lazy(
+    "この出欠は、あなたが画面を開いた後に他の人が保存しました。あなたの選択は残してあります。"
+    "保存済みの内容を確認してから、もう一度保存してください。"
+)
 SEARCH_LIMIT = 20
 
 # --- fetching through the access helper ------------------------------------------------------
@@ -94,6 +100,7 @@ def programme_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def programme_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     programme = _programme_for(request, pk, "programme.manage")
     form = ProgrammeEditForm(request.POST or None, instance=programme)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.programme_update(
@@ -101,15 +108,19 @@ def programme_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
                 fields=form.programme_fields(),
                 facilitators=form.cleaned_data["facilitators"],
+                expected_version=form.cleaned_data["version"],
                 ip=client_ip(request),
             )
+        except StaleEdit:
+            refuse_stale_edit(form)
+            status = 409
         except ValidationError as error:
             apply_errors(form, error)
         else:
             messages.success(request, _("家族プログラムを更新しました。"))
             return redirect("families:programme_detail", pk=programme.pk)
     context = {"programme": programme, "form": form}
-    return render(request, "families/programme_edit.html", context)
+    return render(request, "families/programme_edit.html", context, status=status)
 
 
 def programme_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -188,11 +199,21 @@ def attendance_register(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     form = AttendanceRegisterForm(
         request.POST or None, members=members, saved=saved, disabled=not_started
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.attendance_save(
-                session=session, by=request.user, marks=form.marks(), ip=client_ip(request)
+                session=session,
+                by=request.user,
+                marks=form.marks(),
+                seen=form.seen(),
+                ip=client_ip(request),
             )
+        except StaleEdit:
+            saved = {r.member_id: r for r in ProgrammeAttendance.objects.filter(session=session)}
+            form.add_error(None, REGISTER_SAVED_SINCE)
+            form.show_current(saved)
+            status = 409
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -200,4 +221,4 @@ def attendance_register(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
             return redirect("families:attendance_register", pk=session.pk)
     context = {"session": session, "programme": session.programme, "form": form, "saved": saved}
     context["not_started"] = not_started
-    return render(request, "families/programme_register.html", context)
+    return render(request, "families/programme_register.html", context, status=status)

@@ -24,10 +24,6 @@ THIS = "this"
 THIS_AND_LATER = "this_and_later"
 SCOPES = [(THIS, _("この回のみ")), (THIS_AND_LATER, _("この回以降すべて"))]
 
-# A series is generated in one go: a year of sessions is plenty and keeps a typo in the
-# year (2062 for 2026) from booking staff for decades.
-MAX_SERIES_DAYS = 366
-
 SESSION_FIELDS = ["place", "starts_at", "ends_at", "theme", "capacity", "notes"]
 
 
@@ -159,11 +155,9 @@ class SeriesForm(CentreChoiceMixin, forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
         starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
-        if starts_on and ends_on:
-            if ends_on < starts_on:
-                self.add_error("ends_on", _("終了日は開始日以降の日付にしてください。"))
-            elif (ends_on - starts_on).days > MAX_SERIES_DAYS:
-                self.add_error("ends_on", _("期間は1年以内にしてください。"))
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", _("終了日は開始日以降の日付にしてください。"))
+        # No longer than a year, and from 2000 until two years ahead: the model's rules.
         start, end = data.get("start_time"), data.get("end_time")
         if start is not None and end is not None and end <= start:
             self.add_error("end_time", _("終了時刻は開始時刻より後にしてください。"))
@@ -173,9 +167,10 @@ class SeriesForm(CentreChoiceMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class SessionEditForm(forms.ModelForm):
+class SessionEditForm(VersionedForm):
     """One occurrence, or (for a session of a series) this and all later ones: then only the
-    place, the times and the staff change, on each occurrence's own day."""
+    place, the times and the staff change, on each occurrence's own day. It carries the
+    session's version, so a save over someone else's change is refused."""
 
     staff = _staff_field()
     scope = forms.ChoiceField(
@@ -189,7 +184,7 @@ class SessionEditForm(forms.ModelForm):
         ),
     )
 
-    class Meta:
+    class Meta(VersionedForm.Meta):
         model = IbashoSession
         fields = SESSION_FIELDS
         widgets = SessionForm.Meta.widgets
@@ -242,6 +237,10 @@ class SessionEditForm(forms.ModelForm):
         return {
             name: self.cleaned_data[name] for name in SESSION_FIELDS if name in self.changed_data
         }
+
+    @property
+    def staff_changed(self) -> bool:
+        return "staff" in self.changed_data
 
     def series_change(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +37,25 @@ def _first_clash(
     return clashes.order_by("during").first()
 
 
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
+
+
+def _insert_booking(**fields: object) -> StaffBooking:
+    """Insert in a savepoint. Unlike a unique index, an exclusion constraint lets two
+    transactions inserting overlapping rows at the same moment each wait for the other's row:
+    PostgreSQL breaks the deadlock by failing one of them. That one, its savepoint rolled back,
+    inserts again: now it waits for the other to commit and meets its booking (the clash)."""
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return StaffBooking.objects.create(**fields)
+        except OperationalError as error:
+            deadlock = getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+            if attempt == 2 or not deadlock:
+                raise
+    raise AssertionError("unreachable")
+
+
 def bookings_set(
     *,
     users: Iterable[User],
@@ -60,13 +79,10 @@ def bookings_set(
         StaffBooking.objects.filter(session=session).delete()
     bookings = []
     for user in staff:
-        try:
-            with transaction.atomic():  # a savepoint: the error is ours to translate
-                bookings.append(
-                    StaffBooking.objects.create(
-                        user=user, centre=centre, during=during, kind=kind, session=session
-                    )
-                )
+        try:  # in a savepoint: the error is ours to translate
+            bookings.append(
+                _insert_booking(user=user, centre=centre, during=during, kind=kind, session=session)
+            )
         except IntegrityError as error:
             if "no_double_booking" not in str(error):
                 raise

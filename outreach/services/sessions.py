@@ -1,6 +1,10 @@
 """Ibasho sessions and their recurring series: create a series in one step, edit or cancel one
 occurrence or this and all later ones. A session that already has attendance is never deleted
-by a series change: it is kept, and the conflict is reported."""
+by a series change: it is kept, and the conflict is reported.
+
+Every change locks the session row (FOR UPDATE) and reads it again under the lock; a check-in
+holds the same row FOR SHARE (`attendance`), so a cancel or a move and a check-in at the same
+moment happen one after the other, and the later one sees the earlier."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AuditAction, Centre, User
 from accounts.services import audit_record
+from cases.services import lock_current
 from outreach.models import IbashoSeries, IbashoSession
 from outreach.services.bookings import ibasho_bookings_set
 
@@ -42,15 +47,16 @@ def _audit(
 
 def series_dates(series: IbashoSeries) -> list[dt.date]:
     """Every day of the series: its weekdays, every week or every other week (counted from
-    the week it starts in), from `starts_on` to `ends_on`."""
-    first_monday = series.starts_on - dt.timedelta(days=series.starts_on.isoweekday() - 1)
+    the week it starts in), from `starts_on` to `ends_on`. (Counted by offsets, never a day
+    past `ends_on`: the last day of the calendar has no next day.)"""
+    starts_on = series.starts_on
+    first_week_day = starts_on.isoweekday() - 1  # days since that week's Monday
     days = []
-    day = series.starts_on
-    while day <= series.ends_on:
-        week = (day - first_monday).days // 7
+    for offset in range((series.ends_on - starts_on).days + 1):
+        day = starts_on + dt.timedelta(days=offset)
+        week = (first_week_day + offset) // 7
         if day.isoweekday() in series.weekdays and week % series.every_weeks == 0:
             days.append(day)
-        day += dt.timedelta(days=1)
     return days
 
 
@@ -116,25 +122,55 @@ def series_create(
     return series
 
 
+def _lock_for_edit(session: IbashoSession, expected_version: int) -> IbashoSession:
+    """The session as saved, locked, if nobody changed it since the form was loaded (else
+    `StaleEdit`) and it is not cancelled."""
+    current = lock_current(
+        IbashoSession.objects.select_related("centre", "series"), session.pk, expected_version
+    )
+    if current.is_cancelled:
+        raise ValidationError(_("中止になった回は変更できません。"))
+    return current
+
+
+def _check_day_kept(session: IbashoSession, starts_at: dt.datetime) -> None:
+    """People who came were checked in on the session's day (`attendance._check_open`): the
+    session stays on that day. A new time on the same day is fine."""
+    moved = timezone.localdate(starts_at) != timezone.localdate(session.starts_at)
+    if moved and session.attendances.exists():
+        raise ValidationError(
+            {
+                "starts_at": _(
+                    "来所の記録がある回は、別の日に移せません（同じ日の時刻は変更できます）。"
+                )
+            }
+        )
+
+
 @transaction.atomic
 def session_update(
     *,
     session: IbashoSession,
     by: User,
     changes: Mapping[str, Any],
+    expected_version: int,
     staff: Iterable[User] | None = None,
     ip: str | None = None,
 ) -> IbashoSession:
     """Edit one occurrence: it leaves its series' later changes alone from now on. Nothing
-    changed is nothing done (the occurrence stays part of its series)."""
-    session = IbashoSession.objects.select_for_update().get(pk=session.pk)
+    changed is nothing done (the occurrence stays part of its series). Refused (`StaleEdit`)
+    if someone saved it since `expected_version` was read."""
+    session = _lock_for_edit(session, expected_version)
     changes = {name: value for name, value in changes.items() if getattr(session, name) != value}
     if not changes and staff is None:
         return session
+    if "starts_at" in changes:
+        _check_day_kept(session, changes["starts_at"])
     for name, value in changes.items():
         setattr(session, name, value)
     session.detached = session.series_id is not None
     session.full_clean(exclude=["centre", "series", "created_by"])
+    session.version += 1
     session.save()
     if staff is not None or {"starts_at", "ends_at"} & set(changes):
         users = (
@@ -164,6 +200,8 @@ class SeriesChange:
 
 
 def _this_and_later(session: IbashoSession) -> list[IbashoSession]:
+    """Locked (FOR UPDATE, in date order) and read under the lock: a check-in under way is
+    waited for, so its attendance is seen, and an occurrence cancelled meanwhile is left out."""
     assert session.series_id is not None
     return list(
         IbashoSession.objects.select_for_update()
@@ -183,10 +221,13 @@ def series_update_from(
     start_time: dt.time,
     end_time: dt.time,
     staff: Iterable[User],
+    expected_version: int,
     ip: str | None = None,
 ) -> SeriesChange:
     """This and all later occurrences get a new place, time or staff. An occurrence edited on
-    its own, or one that people already came to, is kept as it is (and reported)."""
+    its own, or one that people already came to, is kept as it is (and reported). Refused
+    (`StaleEdit`) if someone saved this occurrence since `expected_version` was read."""
+    session = _lock_for_edit(session, expected_version)
     result = SeriesChange()
     staff = _centre_staff(session.centre, staff)
     for occurrence in _this_and_later(session):
@@ -197,7 +238,8 @@ def series_update_from(
         occurrence.place = place
         occurrence.starts_at, occurrence.ends_at = _at(day, start_time), _at(day, end_time)
         occurrence.full_clean(exclude=["centre", "series", "created_by"])
-        occurrence.save(update_fields=["place", "starts_at", "ends_at"])
+        occurrence.version += 1
+        occurrence.save(update_fields=["place", "starts_at", "ends_at", "version"])
         ibasho_bookings_set(session=occurrence, users=staff)
         result.changed += 1
     _audit(
@@ -214,7 +256,8 @@ def series_update_from(
 def _cancel(session: IbashoSession, *, reason: str) -> None:
     session.cancelled_at = timezone.now()
     session.cancel_reason = reason
-    session.save(update_fields=["cancelled_at", "cancel_reason"])
+    session.version += 1
+    session.save(update_fields=["cancelled_at", "cancel_reason", "version"])
     session.bookings.all().delete()  # the staff are free for other duties
 
 
@@ -223,9 +266,14 @@ def session_cancel(
     *, session: IbashoSession, by: User, reason: str, ip: str | None = None
 ) -> IbashoSession:
     """Cancel one occurrence (the staff's time is freed). One that people already came to
-    can't be cancelled: it happened."""
+    can't be cancelled: it happened. Cancelled already (another tab) is cancelled once."""
     if not reason.strip():
         raise ValidationError({"cancel_reason": _("中止の理由を入力してください。")})
+    # Locked, then read: a check-in under way (holding the row FOR SHARE) is waited for and
+    # then seen, and one that comes after waits for this cancel and then sees it.
+    session = IbashoSession.objects.select_for_update().get(pk=session.pk)
+    if session.is_cancelled:
+        return session
     if session.attendances.exists():
         raise ValidationError(_("来所の記録がある回は中止にできません。"))
     _cancel(session, reason=reason)

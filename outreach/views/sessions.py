@@ -231,9 +231,13 @@ def session_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # A copy for the form: validating writes the new values onto its instance, and the
     # services must find "this and later" from the session as it is saved.
     form = SessionEditForm(request.POST or None, instance=copy.copy(session), staff=staff)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             change = _save_edit(request, session, form)
+        except StaleEdit:  # saved by someone else since this form was loaded
+            refuse_stale_edit(form)
+            status = 409
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -241,22 +245,29 @@ def session_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("居場所の回を更新しました。"))
                 return redirect("outreach:session_detail", pk=session.pk)
             return _change_done(request, session, change, cancelled=False)
-    return render(request, "outreach/session_edit.html", {"session": session, "form": form})
+    context = {"session": session, "form": form}
+    return render(request, "outreach/session_edit.html", context, status=status)
 
 
 def _save_edit(
     request: AuthenticatedHttpRequest, session: IbashoSession, form: SessionEditForm
 ) -> services.SeriesChange | None:
+    version = form.cleaned_data["version"]
     if form.whole_rest:
         return services.series_update_from(
-            session=session, by=request.user, ip=client_ip(request), **form.series_change()
+            session=session,
+            by=request.user,
+            expected_version=version,
+            ip=client_ip(request),
+            **form.series_change(),
         )
-    if form.has_changed():
+    if form.changes() or form.staff_changed:  # nothing changed overwrites nothing
         services.session_update(
             session=session,
             by=request.user,
             changes=form.changes(),
-            staff=form.cleaned_data["staff"] if "staff" in form.changed_data else None,
+            staff=form.cleaned_data["staff"] if form.staff_changed else None,
+            expected_version=version,
             ip=client_ip(request),
         )
     return None

@@ -694,10 +694,10 @@ def test_8050_case_page_query_count_does_not_grow_with_the_household(
 
 
 # Session, user, the user's centre ids, the case, the member's link to it (member joined), the
-# INSERT of the view of the health notes into the audit trail, the paginator's count, the
+# INSERTs of the view of the case and of the health notes into the audit trail, the paginator's count, the
 # page of contacts (staff and the member link joined), the member's cases (case and centre
 # joined), who recorded the consent, the centre names in the menu and the inbox badge.
-MEMBER_PAGE_QUERIES = 12
+MEMBER_PAGE_QUERIES = 13
 
 
 def test_member_page_query_count_does_not_grow_with_contacts(

@@ -314,6 +314,7 @@ def edit_data(programme, **overrides: str) -> dict[str, str]:
         "starts_on": programme.starts_on.isoformat(),
         "ends_on": programme.ends_on.isoformat(),
         "capacity": str(programme.capacity or ""),
+        "version": str(programme.version),
         **overrides,
     }
 
@@ -469,12 +470,18 @@ def test_a_register_with_an_error_keeps_the_input(as_alice, programme, past_sess
 
     response = as_alice.post(
         url,
-        {f"status-{first.pk}": "absent", f"note-{first.pk}": "連絡あり", f"note-{second.pk}": "x"},
+        {
+            f"status-{first.pk}": "absent",
+            f"note-{first.pk}": "連絡あり",
+            f"status-{second.pk}": "attended",
+            f"note-{second.pk}": "長" * 201,  # over the 200 a note holds
+        },
     )
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "出欠を選んでください。" in html
+    assert f"note-{second.pk}" in response.context["form"].errors  # shown on that row
+    assert "201" in html  # the message names the length typed
     assert checked_status(html, first.pk) == "absent" and 'value="連絡あり"' in html
     assert not ProgrammeAttendance.objects.exists()
 

@@ -3,8 +3,11 @@ corrected with it), walk-ins touch no case until linked with consent, series acr
 and nobody on two duties at once, even when two saves race."""
 
 import datetime as dt
+import functools
 import threading
+import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 import time_machine
@@ -17,7 +20,7 @@ from cases import services as case_services
 from cases.choices import ConsentScope, ContactSource
 from cases.models import Case, ContactEntry
 from outreach import services
-from outreach.models import IbashoAttendance, IbashoSession, StaffBooking, WalkIn
+from outreach.models import IbashoAttendance, IbashoSeries, IbashoSession, StaffBooking, WalkIn
 from tests.factories import UserFactory, make_case
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +168,81 @@ def test_linking_a_walk_in_needs_the_person_s_consent_and_moves_the_visits(
     assert person.last_two_way_contact_at is None
 
 
+def test_a_linked_walk_in_checked_in_by_nickname_keeps_the_visit_and_an_unlink_takes_it_back(
+    session, centre_a, person, alice, bob
+):
+    with time_machine.travel(NOW, tick=False):
+        walk_in = services.check_in_walk_in(
+            session=session, by=bob, client_key=uuid.uuid4(), nickname="ゆう"
+        ).walk_in
+    consent = case_services.consent_record(
+        case=person,
+        by=alice,
+        fields={"scope": ConsentScope.IBASHO_RECORD, "given_by": "本人", "given_on": NOW.date()},
+    )
+    services.walk_in_link(walk_in=walk_in, case=person, consent=consent, by=alice)
+    next_week = NOW + dt.timedelta(days=7)
+    later = services.session_create(
+        centre=centre_a,
+        by=bob,
+        fields={
+            "place": "フリースペース",
+            "starts_at": next_week - dt.timedelta(minutes=30),
+            "ends_at": next_week + dt.timedelta(hours=1),
+        },
+        staff=[],
+    )
+
+    with time_machine.travel(next_week, tick=False):
+        again = services.check_in_walk_in(
+            session=later, by=bob, client_key=uuid.uuid4(), walk_in=walk_in
+        )
+
+    assert (again.case, again.walk_in, again.first_visit) == (person, walk_in, False)
+    assert len(contacts(person)) == 2  # the visit is a contact with the person
+    assert list(walk_in.attendances.order_by("arrived_at")) == [session.attendances.get(), again]
+
+    services.walk_in_unlink(walk_in=walk_in, by=alice)
+    again.refresh_from_db()
+    assert (again.case, again.contact, again.walk_in) == (None, None, walk_in)
+    assert contacts(person) == []  # this visit's contact is taken back with the earlier one
+
+
+def test_a_walk_in_linked_since_the_door_read_it_is_checked_in_as_the_person(
+    session, person, alice, bob
+):
+    with time_machine.travel(NOW - dt.timedelta(days=7), tick=False):
+        last_week = services.session_create(
+            centre=session.centre,
+            by=bob,
+            fields={
+                "place": "フリースペース",
+                "starts_at": session.starts_at - dt.timedelta(days=7),
+                "ends_at": session.ends_at - dt.timedelta(days=7),
+            },
+            staff=[],
+        )
+        read_by_the_door = services.check_in_walk_in(
+            session=last_week, by=bob, client_key=uuid.uuid4(), nickname="ゆう"
+        ).walk_in
+    consent = case_services.consent_record(
+        case=person,
+        by=alice,
+        fields={"scope": ConsentScope.IBASHO_RECORD, "given_by": "本人", "given_on": NOW.date()},
+    )
+    services.walk_in_link(
+        walk_in=WalkIn.objects.get(pk=read_by_the_door.pk), case=person, consent=consent, by=alice
+    )
+
+    with time_machine.travel(NOW, tick=False):
+        visit = services.check_in_walk_in(
+            session=session, by=bob, client_key=uuid.uuid4(), walk_in=read_by_the_door
+        )
+
+    assert (visit.case, visit.walk_in) == (person, read_by_the_door)
+    assert len(contacts(person)) == 2
+
+
 # --- series ----------------------------------------------------------------------------------
 
 
@@ -215,7 +293,9 @@ def series(centre_a, bob):
 
 def test_editing_one_occurrence_changes_only_it(series, bob):
     _first, second, *_rest = series.sessions.order_by("starts_at")
-    services.session_update(session=second, by=bob, changes={"place": "2階 和室"})
+    services.session_update(
+        session=second, by=bob, changes={"place": "2階 和室"}, expected_version=second.version
+    )
     places = list(series.sessions.order_by("starts_at").values_list("place", flat=True))
     assert places == ["フリースペース", "2階 和室", "フリースペース", "フリースペース"]
     second.refresh_from_db()
@@ -226,10 +306,13 @@ def test_this_and_later_keeps_the_occurrences_with_attendance_or_edited_alone(se
     first, second, third, fourth = series.sessions.order_by("starts_at")
     with time_machine.travel(second.starts_at, tick=False):
         services.check_in_case(session=second, case=person, by=bob)
-    services.session_update(session=third, by=bob, changes={"theme": "クリスマス会"})
+    services.session_update(
+        session=third, by=bob, changes={"theme": "クリスマス会"}, expected_version=third.version
+    )
     result = services.series_update_from(
         session=first,
         by=bob,
+        expected_version=first.version,
         place="新館",
         start_time=dt.time(13, 0),
         end_time=dt.time(15, 0),
@@ -255,6 +338,104 @@ def test_cancelling_the_rest_keeps_the_sessions_people_came_to(series, person, b
     states = {s.pk: s.is_cancelled for s in IbashoSession.objects.filter(series=series)}
     assert states == {first.pk: False, second.pk: True, third.pk: False, fourth.pk: True}
     assert IbashoAttendance.objects.filter(session=third).exists()
+
+
+# --- a session people came to keeps its day ---------------------------------------------------
+
+
+def test_a_session_people_came_to_can_change_its_time_but_not_its_day(session, person, bob):
+    with time_machine.travel(NOW, tick=False):
+        services.check_in_case(session=session, case=person, by=bob)
+    next_day = {
+        "starts_at": tokyo(2026, 11, 29, 14, 0),
+        "ends_at": tokyo(2026, 11, 29, 16, 0),
+    }
+
+    with pytest.raises(ValidationError) as refused:
+        services.session_update(
+            session=session, by=bob, changes=next_day, expected_version=session.version
+        )
+
+    assert "別の日に移せません" in refused.value.message_dict["starts_at"][0]
+    session.refresh_from_db()
+    assert session.starts_at == tokyo(2026, 11, 28, 14, 0)
+    same_day = {"starts_at": tokyo(2026, 11, 28, 13, 0), "ends_at": tokyo(2026, 11, 28, 17, 0)}
+    services.session_update(
+        session=session, by=bob, changes=same_day, expected_version=session.version
+    )
+    session.refresh_from_db()
+    assert (session.starts_at, session.version) == (tokyo(2026, 11, 28, 13, 0), 2)
+
+
+def test_a_session_nobody_came_to_can_move_to_another_day(session, bob):
+    next_day = {"starts_at": tokyo(2026, 11, 29, 14, 0), "ends_at": tokyo(2026, 11, 29, 16, 0)}
+    services.session_update(
+        session=session, by=bob, changes=next_day, expected_version=session.version
+    )
+    session.refresh_from_db()
+    assert session.starts_at == tokyo(2026, 11, 29, 14, 0)
+
+
+@pytest.mark.parametrize("field", ["arrived_at", "left_at"])
+def test_a_corrected_attendance_stays_on_the_session_s_day(session, person, bob, field):
+    with time_machine.travel(NOW, tick=False):
+        attendance = services.check_in_case(session=session, case=person, by=bob)
+        services.check_out(attendance=attendance, by=bob, at=NOW + dt.timedelta(minutes=30))
+    attendance.refresh_from_db()
+    arrived, left = attendance.arrived_at, attendance.left_at
+    changes = {"arrived_at": arrived, "left_at": left, field: tokyo(2026, 11, 29, 14, 30)}
+
+    with (
+        time_machine.travel(NOW + dt.timedelta(days=2), tick=False),
+        pytest.raises(ValidationError) as refused,
+    ):
+        services.attendance_correct(
+            attendance=attendance, by=bob, changes=changes, expected_version=2
+        )
+
+    assert refused.value.message_dict == {field: ["来所と退出は、その回の日に記録してください。"]}
+    attendance.refresh_from_db()
+    assert (attendance.arrived_at, attendance.left_at, attendance.version) == (arrived, left, 2)
+    (contact,) = contacts(person)
+    assert contact.occurred_at == arrived
+
+
+# --- dates from 2000 until two years ahead ------------------------------------------------------
+
+
+def test_a_series_or_session_at_the_end_of_the_calendar_is_refused_not_overflowed(centre_a, bob):
+    last_days = series_fields(starts_on=dt.date(9999, 6, 1), ends_on=dt.date(9999, 12, 31))
+    with time_machine.travel(NOW, tick=False):
+        with pytest.raises(ValidationError) as series_refused:
+            services.series_create(centre=centre_a, by=bob, fields=last_days, staff=[bob])
+        last_evening = {
+            "place": "フリースペース",
+            "starts_at": dt.datetime(9999, 12, 31, 14, 0, tzinfo=dt.UTC),
+            "ends_at": dt.datetime(9999, 12, 31, 14, 30, tzinfo=dt.UTC),  # 23:30 in Tokyo
+        }
+        with pytest.raises(ValidationError) as session_refused:
+            services.session_create(centre=centre_a, by=bob, fields=last_evening, staff=[bob])
+
+    assert set(series_refused.value.message_dict) == {"starts_on", "ends_on"}
+    assert "2028-11-28" in series_refused.value.message_dict["ends_on"][0]  # two years ahead
+    assert set(session_refused.value.message_dict) == {"starts_at", "ends_at"}
+    assert not IbashoSeries.objects.exists() and not IbashoSession.objects.exists()
+    # The days of a series that ends on the calendar's last day are counted without overflow.
+    series = IbashoSeries(**series_fields(starts_on=dt.date(9999, 12, 20), ends_on=dt.date.max))
+    assert services.series_dates(series) == [
+        dt.date(9999, 12, 21),
+        dt.date(9999, 12, 23),
+        dt.date(9999, 12, 28),
+        dt.date(9999, 12, 30),
+    ]
+
+
+def test_a_series_longer_than_a_year_is_refused_by_the_service_too(centre_a, bob):
+    too_long = series_fields(starts_on=dt.date(2026, 12, 1), ends_on=dt.date(2027, 12, 31))
+    with time_machine.travel(NOW, tick=False), pytest.raises(ValidationError) as refused:
+        services.series_create(centre=centre_a, by=bob, fields=too_long, staff=[bob])
+    assert refused.value.message_dict == {"ends_on": ["期間は1年以内にしてください。"]}
+    assert not IbashoSession.objects.exists()
 
 
 # --- no double booking -------------------------------------------------------------------------
@@ -341,3 +522,218 @@ def test_people_are_checked_in_on_the_session_s_day_and_not_by_name_once_closed(
     with time_machine.travel(NOW, tick=False), pytest.raises(ValidationError, match="終結"):
         services.check_in_case(session=session, case=person, by=bob)
     assert not IbashoAttendance.objects.exists()
+
+
+# --- two requests at the same moment ------------------------------------------------------------
+
+
+def _in_threads(
+    *calls: Callable[[], object], meanwhile: Callable[[], None] | None = None
+) -> list[object]:
+    """Each call in a thread of its own (its own connection): what it returned or raised.
+    `meanwhile` runs here while they do."""
+    outcomes: list[object] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        try:
+            outcomes[index] = call()
+        except Exception as error:
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        for thread in threads:
+            thread.join(timeout=30)
+    return outcomes
+
+
+def _until_a_request_waits_for_a_lock() -> None:
+    """Return once another connection to the test database waits for a row lock (asked, not
+    slept on: the moment it blocks is visible in pg_stat_activity)."""
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+    pytest.fail("no request waited for the other")
+
+
+def hold_before_insert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both requests pass every check, then wait for each other just before inserting the
+    attendance: the insert that comes second meets the first's unique key."""
+    both_checked = threading.Barrier(2)
+    original = IbashoAttendance.save
+
+    def save(self, *args, **kwargs):
+        if self.pk is None:  # the insert (not a later update)
+            both_checked.wait(timeout=10)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(IbashoAttendance, "save", save)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_tap_on_a_new_nickname_at_the_same_moment_is_one_visitor_and_one_visit(
+    session, bob, monkeypatch
+):
+    hold_before_insert(monkeypatch)
+    tap = functools.partial(
+        services.check_in_walk_in,
+        session=session,
+        by=bob,
+        client_key=uuid.uuid4(),  # the same form, sent twice
+        nickname="くま",
+        at=NOW,
+    )
+
+    first, second = _in_threads(tap, tap)
+
+    assert isinstance(first, IbashoAttendance) and isinstance(second, IbashoAttendance)
+    assert first.pk == second.pk
+    assert WalkIn.objects.count() == 1  # the losing request's walk-in is not left behind
+    assert IbashoAttendance.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_earlier_walk_in_checked_in_from_two_tablets_at_once_is_one_visit(
+    session, centre_a, bob, monkeypatch
+):
+    last_week = services.session_create(
+        centre=centre_a,
+        by=bob,
+        fields={
+            "place": "フリースペース",
+            "starts_at": session.starts_at - dt.timedelta(days=7),
+            "ends_at": session.ends_at - dt.timedelta(days=7),
+        },
+        staff=[],
+    )
+    walk_in = services.check_in_walk_in(
+        session=last_week,
+        by=bob,
+        client_key=uuid.uuid4(),
+        nickname="くま",
+        at=last_week.starts_at,
+    ).walk_in
+    hold_before_insert(monkeypatch)
+
+    def tablet() -> IbashoAttendance:  # each tablet's form has a key of its own
+        return services.check_in_walk_in(
+            session=session, by=bob, client_key=uuid.uuid4(), walk_in=walk_in, at=NOW
+        )
+
+    first, second = _in_threads(tablet, tablet)
+
+    assert isinstance(first, IbashoAttendance) and isinstance(second, IbashoAttendance)
+    assert first.pk == second.pk
+    assert IbashoAttendance.objects.filter(session=session).count() == 1
+    assert WalkIn.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("visitor", ["case", "walk_in"])
+@pytest.mark.parametrize("scope", ["this", "this_and_later"])
+def test_a_check_in_during_a_cancel_waits_for_it_and_is_refused(
+    series, person, bob, monkeypatch, visitor, scope
+):
+    """The door read the session before the cancel (as its page did): the check-in comes
+    while the cancel holds the session, so it waits, then sees the cancel."""
+    first = series.sessions.order_by("starts_at").first()
+    read_by_the_door = IbashoSession.objects.get(pk=first.pk)
+    cancelling, checking_in = threading.Event(), threading.Event()
+    original = services.sessions._cancel
+
+    def cancel_then_wait(session, *, reason):
+        cancelling.set()  # the cancel has checked for attendance
+        checking_in.wait(timeout=10)
+        original(session, reason=reason)
+
+    monkeypatch.setattr(services.sessions, "_cancel", cancel_then_wait)
+
+    def cancel() -> object:
+        if scope == "this":
+            return services.session_cancel(session=first, by=bob, reason="台風")
+        return services.series_cancel_from(session=first, by=bob, reason="台風")
+
+    def check_in() -> object:
+        cancelling.wait(timeout=10)
+        checking_in.set()
+        at = first.starts_at + dt.timedelta(minutes=10)
+        if visitor == "case":
+            return services.check_in_case(session=read_by_the_door, case=person, by=bob, at=at)
+        return services.check_in_walk_in(
+            session=read_by_the_door, by=bob, client_key=uuid.uuid4(), nickname="くま", at=at
+        )
+
+    with time_machine.travel(first.starts_at + dt.timedelta(minutes=30)):
+        _cancelled, checked_in = _in_threads(cancel, check_in)
+
+    assert isinstance(checked_in, ValidationError), checked_in
+    assert "この回は中止になっています。" in checked_in.messages
+    first.refresh_from_db()
+    assert first.is_cancelled
+    assert not IbashoAttendance.objects.exists() and not WalkIn.objects.exists()
+    assert contacts(person) == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("scope", ["this", "this_and_later"])
+def test_a_cancel_during_a_check_in_waits_for_it_and_is_refused(
+    series, person, bob, monkeypatch, scope
+):
+    """The check-in holds the session (it has found it open); the cancel comes, waits for the
+    check-in to be saved, then finds the attendance and keeps the session."""
+    first = series.sessions.order_by("starts_at").first()
+    found_open, go_on = threading.Event(), threading.Event()
+    original = services.attendance._check_open
+
+    def check_then_wait(session, at):
+        original(session, at)
+        found_open.set()
+        go_on.wait(timeout=10)
+
+    monkeypatch.setattr(services.attendance, "_check_open", check_then_wait)
+
+    def check_in() -> object:
+        at = first.starts_at + dt.timedelta(minutes=10)
+        return services.check_in_case(session=first, case=person, by=bob, at=at)
+
+    def cancel() -> object:
+        found_open.wait(timeout=10)
+        if scope == "this":
+            return services.session_cancel(session=first, by=bob, reason="台風")
+        return services.series_cancel_from(session=first, by=bob, reason="台風")
+
+    def let_the_check_in_go_on_once_the_cancel_waits() -> None:
+        found_open.wait(timeout=10)
+        try:
+            _until_a_request_waits_for_a_lock()
+        finally:
+            go_on.set()
+
+    with time_machine.travel(first.starts_at + dt.timedelta(minutes=30)):
+        checked_in, cancelled = _in_threads(
+            check_in, cancel, meanwhile=let_the_check_in_go_on_once_the_cancel_waits
+        )
+
+    assert isinstance(checked_in, IbashoAttendance), checked_in
+    first.refresh_from_db()
+    assert not first.is_cancelled
+    assert IbashoAttendance.objects.get().session == first
+    if scope == "this":
+        assert isinstance(cancelled, ValidationError)
+        assert "来所の記録がある回は中止にできません。" in cancelled.messages
+    else:
+        assert isinstance(cancelled, services.SeriesChange)
+        assert (cancelled.cancelled, [s.pk for s in cancelled.kept]) == (3, [first.pk])

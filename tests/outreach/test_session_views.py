@@ -88,6 +88,7 @@ def edit_data(session: IbashoSession, **overrides: object) -> dict[str, object]:
     """The edit form as it comes, with the session's values."""
     start, end = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
     return {
+        "version": session.version,
         "scope": "this",
         "theme": session.theme,
         "place": session.place,
@@ -294,8 +295,45 @@ def test_a_series_longer_than_a_year_is_refused(as_alice, alice):
         reverse("outreach:series_new"), series_post([alice], ends_on="2062-12-28")
     )
 
-    assert "ends_on" in response.context["form"].errors
+    assert "期間は1年以内にしてください。" in response.context["form"].errors["ends_on"]
     assert not IbashoSession.objects.exists()
+    # Within the two years ahead, but fourteen months long: said once (the model's rule).
+    response = as_alice.post(
+        reverse("outreach:series_new"), series_post([alice], ends_on="2028-02-28")
+    )
+
+    assert response.context["form"].errors["ends_on"] == ["期間は1年以内にしてください。"]
+    assert not IbashoSession.objects.exists()
+
+
+OUT_OF_RANGE = "日付は2000-01-01から2029-01-06までの間にしてください。"  # two years from today
+
+
+def test_a_series_at_the_end_of_the_calendar_is_refused_with_a_clear_message(as_alice, alice):
+    data = series_post([alice], starts_on="9999-06-01", ends_on="9999-12-31")
+
+    response = as_alice.post(reverse("outreach:series_new"), data)
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["starts_on"] == [OUT_OF_RANGE] and errors["ends_on"] == [OUT_OF_RANGE]
+    assert OUT_OF_RANGE in response.content.decode()
+    assert not IbashoSeries.objects.exists() and not IbashoSession.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at"),
+    [("9999-12-31T23:00", "9999-12-31T23:30"), ("1999-12-31T14:00", "1999-12-31T16:00")],
+)
+def test_a_session_outside_2000_to_two_years_ahead_is_refused(as_alice, alice, starts_at, ends_at):
+    data = session_form_data(starts_at=starts_at, ends_at=ends_at, staff=[alice.pk])
+
+    response = as_alice.post(reverse("outreach:session_new"), data)
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["starts_at"] == [OUT_OF_RANGE] and errors["ends_at"] == [OUT_OF_RANGE]
+    assert not IbashoSession.objects.exists() and not StaffBooking.objects.exists()
 
 
 def test_creating_a_one_off_session(as_alice, alice):
@@ -420,7 +458,9 @@ def test_this_and_later_changes_the_rest_but_keeps_one_with_attendance_and_shows
 
 def test_this_and_later_keeps_an_occurrence_edited_on_its_own(as_alice, alice, series):
     first, fourth = occurrences(series)[0], occurrences(series)[3]
-    services.session_update(session=fourth, by=alice, changes={"place": "屋上"})
+    services.session_update(
+        session=fourth, by=alice, changes={"place": "屋上"}, expected_version=fourth.version
+    )
 
     response = as_alice.post(
         reverse("outreach:session_edit", args=[first.pk]),
@@ -471,6 +511,68 @@ def test_an_edit_that_double_books_shows_the_clash_and_changes_nothing(
     assert response.status_code == 200
     assert "2027-01-07 15:00〜17:00" in response.context["form"].errors["staff"][0]
     assert set(series.sessions.values_list("place", flat=True)) == {"2階 多目的室"}
+
+
+def test_a_session_people_came_to_keeps_its_day_but_may_change_its_time(as_alice, attended):
+    session = attended.session  # 5 January, 14:00-16:00
+    url = reverse("outreach:session_edit", args=[session.pk])
+
+    moved = as_alice.post(
+        url, edit_data(session, starts_at="2027-01-06T14:00", ends_at="2027-01-06T16:00")
+    )
+
+    assert moved.status_code == 200
+    assert "別の日に移せません" in moved.context["form"].errors["starts_at"][0]
+    session.refresh_from_db()
+    assert timezone.localtime(session.starts_at) == tokyo(2027, 1, 5, 14)
+
+    later = as_alice.post(
+        url, edit_data(session, starts_at="2027-01-05T15:00", ends_at="2027-01-05T17:00")
+    )
+
+    assert later.status_code == 302
+    session.refresh_from_db()
+    assert timezone.localtime(session.starts_at) == tokyo(2027, 1, 5, 15)
+
+
+def test_a_stale_session_edit_is_refused_with_409_and_keeps_the_input(as_alice, as_bob, series):
+    second = occurrences(series)[1]
+    url = reverse("outreach:session_edit", args=[second.pk])
+    loaded_by_a = as_alice.get(url).context["form"]["version"].value()
+    loaded_by_b = as_bob.get(url).context["form"]["version"].value()
+
+    saved = as_alice.post(url, edit_data(second, place="1階 和室", version=loaded_by_a))
+    data_b = edit_data(second, theme="映画会", version=loaded_by_b)  # B still sees the old place
+    refused = as_bob.post(url, data_b)
+
+    assert saved.status_code == 302
+    assert refused.status_code == 409
+    body = refused.content.decode()
+    assert "他の人が更新しました" in body and 'value="映画会"' in body
+    second.refresh_from_db()
+    assert (second.place, second.theme) == ("1階 和室", "ゆるっとカフェ")  # A's save survives
+
+    # Having looked at A's change, B saves again, knowingly: the form carries the new version.
+    again = as_bob.post(url, {**data_b, "version": refused.context["form"].data["version"]})
+
+    assert again.status_code == 302
+    second.refresh_from_db()
+    assert second.theme == "映画会"
+
+
+def test_a_stale_edit_of_this_and_later_is_refused_too(as_alice, series):
+    first = occurrences(series)[0]
+    url = reverse("outreach:session_edit", args=[first.pk])
+    data = edit_data(first, scope="this_and_later", place="3階 会議室")
+    services.session_update(
+        session=first, by=first.created_by, changes={"place": "屋上"}, expected_version=1
+    )
+
+    response = as_alice.post(url, data)
+
+    assert response.status_code == 409
+    places = [s.place for s in occurrences(series)]
+    assert places == ["屋上", "2階 多目的室", "2階 多目的室", "2階 多目的室"]
 
 
 # --- cancelling -------------------------------------------------------------------------------
