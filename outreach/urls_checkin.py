@@ -8,6 +8,7 @@ from outreach.views import checkin as views
 urlpatterns = [
     path("", views.checkin, name="checkin"),
     path("<int:pk>/", views.checkin_session, name="checkin_session"),
+    path("<int:pk>/room/", views.checkin_room, name="checkin_room"),
     path("<int:pk>/search/", views.checkin_search, name="checkin_search"),
     path("<int:pk>/case/", views.checkin_case, name="checkin_case"),
     path("<int:pk>/walk-in/", views.checkin_walk_in, name="checkin_walk_in"),

@@ -145,6 +145,19 @@ def checkin_session(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _page(request, _session_for(request, pk))
 
 
+@require_safe
+def checkin_room(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Who is in the room and the counts, polled by the page: a second tablet at the door
+    sees the first one's check-ins without anyone reloading."""
+    session = _session_for(request, pk)
+    context = {
+        "session": session,
+        "door_open": not _refusal(session),
+        "room": selectors.room(session),
+    }
+    return render(request, "outreach/_checkin_live.html", context)
+
+
 @require_POST
 def checkin_search(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """POSTed, never a GET: the text is a name, and must not reach a URL, a log or history."""

@@ -244,7 +244,10 @@ def test_the_search_text_never_reaches_a_url(as_alice, session, person):
     box = re.search(r'<form[^>]*data-testid="checkin-search"[^>]*>', html)
     assert box is not None
     assert 'method="post"' in box.group(0) and f'hx-post="{url}"' in box.group(0)
-    assert "hx-get" not in html and "hx-push-url" not in html
+    # The only GET the page makes is the room's poll, which sends no parameters at all.
+    room = reverse("outreach:checkin_room", args=[session.pk])
+    assert re.findall(r'hx-get="([^"]*)"', html) == [room] and 'hx-params="none"' in html
+    assert "hx-push-url" not in html
     assert as_alice.get(url, {"q": "もり"}).status_code == 405
 
     for response in (as_alice.post(url, {"q": "もり"}, **HX), as_alice.post(url, {"q": "もり"})):
@@ -554,3 +557,34 @@ def test_the_check_in_page_query_count_does_not_grow_with_attendees(
     room = response.context["room"]
     assert (room.came, room.in_room, room.walk_ins) == (40, 35, 10)
     assert response.content.decode().count('data-testid="check-out"') == 35
+
+
+# --- two tablets at the door -----------------------------------------------------------------
+
+# Session, user, the user's centre ids, the session (its centre joined), everyone who came;
+# and what the context processors read for any page (the menu's centre names, the inbox
+# badge), as the fragment is rendered with the request for its forms' CSRF tokens.
+CHECKIN_ROOM_QUERIES = 7
+
+
+def test_the_page_polls_the_room_so_another_tablet_s_check_ins_show_up(
+    as_alice, as_bob, alice, centre_a, session, person, django_assert_num_queries
+):
+    page = as_alice.get(page_url(session)).content.decode()
+    room_url = reverse("outreach:checkin_room", args=[session.pk])
+    assert f'hx-get="{room_url}"' in page and 'hx-trigger="every 20s"' in page
+    services.check_in_case(session=session, case=person, by=alice)  # at the other tablet
+    with django_assert_num_queries(CHECKIN_ROOM_QUERIES):
+        fragment = as_bob.get(room_url, **HX).content.decode()
+    assert "森 陽太" in fragment and 'hx-swap-oob="true"' in fragment
+    for _ in range(20):
+        services.check_in_case(session=session, case=make_case(centre_a, alice), by=alice)
+    with django_assert_num_queries(CHECKIN_ROOM_QUERIES):
+        fragment = as_bob.get(room_url, **HX).content.decode()
+    assert fragment.count('data-testid="check-out"') == 21
+
+
+def test_another_centre_cannot_poll_the_room(as_charlie, alice, session, person):
+    services.check_in_case(session=session, case=person, by=alice)
+    response = as_charlie.get(reverse("outreach:checkin_room", args=[session.pk]), **HX)
+    assert response.status_code == 404
