@@ -3,14 +3,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditAction, AuditEvent, User
+from accounts.models import AuditAction, AuditEvent, Centre, User
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -32,8 +34,8 @@ def audit_record(
     user: User | None,
     action: AuditAction | str,
     obj: Model,
-    case_id: int | None,
     centre_id: int | None,
+    case_id: int | None = None,  # an event about a case's record; else the centre's own
     ip: str | None = None,
     changed_fields: Iterable[str] = (),
 ) -> AuditEvent:
@@ -107,7 +109,6 @@ def two_factor_confirm(*, device: TOTPDevice, code: str, ip: str | None = None) 
             user=device.user,
             action=AuditAction.CREATE,
             obj=device,
-            case_id=None,
             centre_id=None,
             ip=ip,
         )
@@ -124,3 +125,12 @@ def two_factor_verify_code(*, user: User, code: str) -> Device | None:
         if device.verify_token(code):
             return device
     return None
+
+
+def centre_staff(centre: Centre, users: Iterable[User], *, field: str) -> list[User]:
+    """These users, if every one of them works at the centre (a programme's facilitators,
+    a session's staff on duty); else a refusal on the form's `field`."""
+    staff = list(users)
+    if centre.members.filter(pk__in=[user.pk for user in staff]).count() != len(staff):
+        raise ValidationError({field: _("担当はこのセンターの職員から選んでください。")})
+    return staff

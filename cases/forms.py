@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +24,23 @@ from cases.models import (
 )
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def set_bound_values(form: forms.BaseForm, values: Mapping[str, str]) -> None:
+    """Change what a bound form shows for some fields (by their prefixed names), keeping the
+    rest of what the user typed: after a refused stale save, the values saved since."""
+    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
+    for name, value in values.items():
+        data[name] = value  # on a QueryDict, replaces the field's values with this one
+    form.data = data
+
+
+def setup_phone_field(field: forms.Field) -> None:
+    """A Japanese phone number as people type it, with the formats named on an error."""
+    field.error_messages["invalid"] = _(
+        "電話番号は 03-1234-5678 や 090-1234-5678 の形式で入力してください。"
+    )
+    field.widget.attrs.update({"type": "tel", "autocomplete": "off"})
 
 
 class CaseModelForm(forms.ModelForm):
@@ -86,10 +105,7 @@ class CaseFormMixin:
                     "days": default
                 }
         if "phone" in fields:
-            fields["phone"].error_messages["invalid"] = _(
-                "電話番号は 03-1234-5678 や 090-1234-5678 の形式で入力してください。"
-            )
-            fields["phone"].widget.attrs.update({"type": "tel", "autocomplete": "off"})
+            setup_phone_field(fields["phone"])
         if "withdrawal_since_year" in fields:
             fields["withdrawal_since_year"].widget.attrs.update(
                 {"min": 1950, "max": timezone.localdate().year}

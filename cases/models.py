@@ -54,7 +54,31 @@ def case_owners(*centres: Centre | int) -> QuerySet[User]:
 CASE_NUMBER_MIN_DIGITS = 4
 
 
-class Case(models.Model):
+def age_from_birth_date(birth_date: dt.date, day: dt.date) -> int:
+    """Completed years on `day` (a 29 February birthday counts from 1 March)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+class PersonName:
+    """How a person is shown, the name possibly unknown yet: the person of a case, a member
+    of their household."""
+
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.family_name} {self.given_name}".strip()
+        return name or str(_("（氏名未確認）"))
+
+    @property
+    def display_kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}".strip()
+
+
+class Case(PersonName, models.Model):
     """The person supported (本人). Personal details may be unknown at intake: a family member
     often calls before the person is ever met."""
 
@@ -217,20 +241,10 @@ class Case(models.Model):
     def case_number(self) -> str:
         return f"{self.centre.case_number_prefix}-{self.number:0{CASE_NUMBER_MIN_DIGITS}d}"
 
-    @property
-    def display_name(self) -> str:
-        name = f"{self.family_name} {self.given_name}".strip()
-        return name or str(_("（氏名未確認）"))
-
-    @property
-    def display_kana(self) -> str:
-        return f"{self.family_name_kana} {self.given_name_kana}".strip()
-
     def age_on(self, day: dt.date) -> int | None:
         if self.birth_date is None:
             return None
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        return age_from_birth_date(self.birth_date, day)
 
     @property
     def age(self) -> int | None:

@@ -18,8 +18,9 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import Centre
 from accounts.templatetags.tsunagu import jdate
+from accounts.validators import PlannableDay
 from cases.choices import PersonAware
-from cases.models import Case, ContactEntry
+from cases.models import Case, ContactEntry, PersonName, age_from_birth_date
 
 
 class Relation(models.TextChoices):
@@ -45,7 +46,7 @@ class MemberStatus(models.TextChoices):
     DECEASED = "deceased", _("死亡")
 
 
-class FamilyMember(models.Model):
+class FamilyMember(PersonName, models.Model):
     """A person of the household. Never deleted: a member who died or moved out keeps their
     history with a status and its date."""
 
@@ -102,20 +103,10 @@ class FamilyMember(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
-    @property
-    def display_name(self) -> str:
-        name = f"{self.family_name} {self.given_name}".strip()
-        return name or str(_("（氏名未確認）"))
-
-    @property
-    def display_kana(self) -> str:
-        return f"{self.family_name_kana} {self.given_name_kana}".strip()
-
     def age_on(self, day: dt.date) -> int | None:
         """Age on `day`; with the birth year only, the age reached during that year."""
         if self.birth_date is not None:
-            b = self.birth_date
-            return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+            return age_from_birth_date(self.birth_date, day)
         if self.birth_year is not None:
             return day.year - self.birth_year
         return None
@@ -238,13 +229,8 @@ class ProgrammeKind(models.TextChoices):
     STUDY = "study", _("学習会")
 
 
-def check_plausible_dates(**days: dt.date | None) -> None:
-    """Not before records could exist here, nor more than two years ahead (a typo like 2062
-    for 2026 would plan sessions nobody meant; year 9999 would overflow)."""
-    latest = timezone.localdate() + dt.timedelta(days=731)
-    for name, day in days.items():
-        if day and not dt.date(2000, 1, 1) <= day <= latest:
-            raise ValidationError({name: _("日付は2000年から2年先までの範囲で入力してください。")})
+# Courses are planned like ibasho sessions: from 2000 to two years ahead.
+PROGRAMME_DAY = PlannableDay(_("日付は2000年から2年先までの範囲で入力してください。"))
 
 
 class FamilyProgramme(models.Model):
@@ -254,8 +240,8 @@ class FamilyProgramme(models.Model):
     facilitators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="facilitated_programmes", verbose_name=_("担当")
     )
-    starts_on = models.DateField(_("開始日"))
-    ends_on = models.DateField(_("終了日"))
+    starts_on = models.DateField(_("開始日"), validators=[PROGRAMME_DAY])
+    ends_on = models.DateField(_("終了日"), validators=[PROGRAMME_DAY])
     capacity = models.PositiveSmallIntegerField(_("定員"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     members = models.ManyToManyField(
@@ -281,9 +267,6 @@ class FamilyProgramme(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def check_dates_plausible(self) -> None:
-        check_plausible_dates(starts_on=self.starts_on, ends_on=self.ends_on)
 
     def check_sessions_within(self, starts: Iterable[dt.datetime]) -> None:
         """Every session falls within the programme's dates (Tokyo days)."""

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditAction, Centre, User
-from accounts.services import audit_record
+from accounts.services import audit_record, centre_staff
 from cases import services as case_services
 from cases.choices import Channel, ContactSource, Counterpart
 from cases.models import Case, ContactEntry
@@ -45,7 +45,7 @@ def _source_language(label: Any) -> str:
 
 
 def _linked_cases(member: FamilyMember) -> list[Case]:
-    return list(Case.objects.filter(household_links__member=member).select_related("centre"))
+    return _links_by_member([member.pk]).get(member.pk, [])
 
 
 def _audit_on_cases(
@@ -61,14 +61,6 @@ def _audit_on_cases(
         case_services.case_audit_record(
             by=by, action=action, obj=obj, case=case, ip=ip, changed_fields=fields
         )
-
-
-def _search_text(member: FamilyMember) -> str:
-    return case_services.normalise_for_search(
-        " ".join(
-            [member.family_name, member.given_name, member.family_name_kana, member.given_name_kana]
-        )
-    )
 
 
 def _apply_consent(member: FamilyMember, *, by: User, on: dt.date | None) -> None:
@@ -93,7 +85,7 @@ def member_add(
     member = FamilyMember(centre=case.centre, created_by=by, **fields)
     if member.contact_consent or member.contact_consent_on:
         _apply_consent(member, by=by, on=member.contact_consent_on)
-    member.search_text = _search_text(member)
+    member.search_text = case_services.name_search_text(member)
     member.full_clean(exclude=["centre", "created_by", "contact_consent_recorded_by"])
     member.save()
     case_services.case_audit_record(by=by, action=AuditAction.CREATE, obj=member, case=case, ip=ip)
@@ -158,7 +150,7 @@ def member_update(
         setattr(current, name, value)
     if "contact_consent" in changes:
         _apply_consent(current, by=by, on=changes.get("contact_consent_on"))
-    current.search_text = _search_text(current)
+    current.search_text = case_services.name_search_text(current)
     current.version += 1
     current.full_clean(exclude=["centre", "created_by", "contact_consent_recorded_by"])
     current.save()
@@ -341,24 +333,14 @@ def programme_create(
 ) -> FamilyProgramme:
     programme = FamilyProgramme(centre=centre, created_by=by, **fields)
     programme.full_clean(exclude=["centre", "created_by"])
-    programme.check_dates_plausible()
     sessions = list(sessions)
     programme.check_sessions_within(session["starts_at"] for session in sessions)
     programme.save()
-    programme.facilitators.set(_centre_staff(centre, facilitators))
+    programme.facilitators.set(centre_staff(centre, facilitators, field="facilitators"))
     for session in sessions:
         ProgrammeSession.objects.create(programme=programme, **session)
-    audit_record(
-        user=by, action=AuditAction.CREATE, obj=programme, case_id=None, centre_id=centre.pk, ip=ip
-    )
+    audit_record(user=by, action=AuditAction.CREATE, obj=programme, centre_id=centre.pk, ip=ip)
     return programme
-
-
-def _centre_staff(centre: Centre, users: Iterable[User]) -> list[User]:
-    staff = list(users)
-    if centre.members.filter(pk__in=[user.pk for user in staff]).count() != len(staff):
-        raise ValidationError({"facilitators": _("担当はこのセンターの職員から選んでください。")})
-    return staff
 
 
 @transaction.atomic
@@ -381,15 +363,13 @@ def programme_update(
     for name, value in fields.items():
         setattr(programme, name, value)
     programme.full_clean(exclude=["centre", "created_by"])
-    programme.check_dates_plausible()
     programme.check_sessions_within(programme.sessions.values_list("starts_at", flat=True))
     programme.save()
-    programme.facilitators.set(_centre_staff(programme.centre, facilitators))
+    programme.facilitators.set(centre_staff(programme.centre, facilitators, field="facilitators"))
     audit_record(
         user=by,
         action=AuditAction.CHANGE,
         obj=programme,
-        case_id=None,
         centre_id=programme.centre_id,
         ip=ip,
         changed_fields=[*fields, "facilitators"],
@@ -410,7 +390,6 @@ def programme_session_add(
         user=by,
         action=AuditAction.CREATE,
         obj=session,
-        case_id=None,
         centre_id=programme.centre_id,
         ip=ip,
     )

@@ -22,7 +22,7 @@ from cases.services.consent import (
 from cases.services.contacts import contact_correct, contact_record, contact_retract
 from cases.services.locking import StaleEdit, lock_current
 from cases.services.plans import milestone_achieve, milestone_add, plan_save
-from cases.services.search import case_search_text, normalise_for_search
+from cases.services.search import name_search_text, normalise_for_search
 from cases.services.silence_clock import (
     case_restart_silence_clock,
     case_two_way_contact,
@@ -40,7 +40,6 @@ __all__ = [
     "case_intake",
     "case_next_number",
     "case_restart_silence_clock",
-    "case_search_text",
     "case_sensitive_update",
     "case_two_way_contact",
     "case_two_way_contact_withdrawn",
@@ -55,6 +54,7 @@ __all__ = [
     "lock_current",
     "milestone_achieve",
     "milestone_add",
+    "name_search_text",
     "normalise_for_search",
     "plan_save",
     "referral_create",

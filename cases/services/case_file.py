@@ -17,7 +17,7 @@ from cases.models import Case, CaseSensitiveInfo, CaseStatusChange
 from cases.services.audit import case_audit_change, case_audit_record
 from cases.services.contacts import contact_record
 from cases.services.locking import lock_current
-from cases.services.search import case_search_text
+from cases.services.search import name_search_text
 from cases.services.silence_clock import case_restart_silence_clock
 
 
@@ -44,7 +44,7 @@ def case_create(
 ) -> Case:
     case = Case(centre=centre, created_by=by, **fields)
     case.number = case_next_number(centre=centre)
-    case.search_text = case_search_text(case)
+    case.search_text = name_search_text(case)
     case_restart_silence_clock(case=case, at=timezone.now())
     case.full_clean(exclude=["number"])
     case.save()
@@ -94,7 +94,7 @@ def case_update(
     )
     for name, value in changes.items():
         setattr(current, name, value)
-    current.search_text = case_search_text(current)
+    current.search_text = name_search_text(current)
     fields = [*changes, "search_text", "version", "updated_at"]
     if {"followup_interval_days", "escalation_grace_days"} & set(changes):
         current.next_check_at = current.next_silence_check_at(reminded_at=reminded_at)

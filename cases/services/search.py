@@ -4,10 +4,9 @@ spaces, all fold together."""
 from __future__ import annotations
 
 import unicodedata
+from typing import Protocol
 
 import jaconv
-
-from cases.models import Case
 
 
 def normalise_for_search(text: str) -> str:
@@ -16,7 +15,17 @@ def normalise_for_search(text: str) -> str:
     return jaconv.kata2hira(text).lower().replace(" ", "").replace("\u3000", "")
 
 
-def case_search_text(case: Case) -> str:
+class NamedPerson(Protocol):
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+
+
+def name_search_text(person: NamedPerson) -> str:
+    """What a case, or a family member, is found by: name and furigana, normalised."""
     return normalise_for_search(
-        " ".join([case.family_name, case.given_name, case.family_name_kana, case.given_name_kana])
+        " ".join(
+            [person.family_name, person.given_name, person.family_name_kana, person.given_name_kana]
+        )
     )

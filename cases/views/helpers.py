@@ -5,18 +5,20 @@ form that calls a service, keep the user's input on any error. Views of the apps
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest
 from cases import selectors, services
+from cases.forms import set_bound_values
 from cases.models import Case
 
 
@@ -51,9 +53,31 @@ def refuse_stale_edit(form: forms.BaseForm) -> None:
     if instance is None or instance.pk is None:
         return
     current = type(instance).objects.filter(pk=instance.pk).values_list("version", flat=True)
-    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
-    data[form.add_prefix("version")] = str(current.first())
-    form.data = data
+    set_bound_values(form, {form.add_prefix("version"): str(current.first())})
+
+
+@dataclass
+class Outcome:
+    """How a save behind a valid form went: `saved` (with what the service returned), or
+    refused, the form then carrying why and `status` the response to re-render it with."""
+
+    saved: bool
+    status: int = 200
+    result: Any = None
+
+
+def try_save(form: forms.BaseForm, save: Callable[[], Any]) -> Outcome:
+    """Call the service behind a valid form. A stale edit is a 409 with the input kept (and
+    the version saved since, so saving again knowingly goes through); a refusal by the
+    service shows its reasons on the form."""
+    try:
+        return Outcome(saved=True, result=save())
+    except services.StaleEdit:
+        refuse_stale_edit(form)
+        return Outcome(saved=False, status=409)
+    except ValidationError as error:
+        apply_errors(form, error)
+        return Outcome(saved=False)
 
 
 def form_page(
@@ -71,16 +95,11 @@ def form_page(
     Errors, including a stale edit, re-render the form with everything the user typed."""
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            save()
-        except services.StaleEdit:
-            refuse_stale_edit(form)
-            status = 409
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
+        outcome = try_save(form, save)
+        if outcome.saved:
             messages.success(request, success)
             return redirect("cases:detail", pk=case.pk)
+        status = outcome.status
     context = {"case": case, "form": form, "title": title, **(extra or {})}
     return render(request, template, context, status=status)
 

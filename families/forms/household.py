@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import formfield_with_japanese_dates
 from accounts.models import Centre
-from cases.forms import DATETIME
+from cases.forms import DATETIME, setup_phone_field
 from cases.models import ContactEntry
 from families.models import ContingencyPlan, FamilyMember, HouseholdLink, Relation
 
@@ -60,10 +60,7 @@ class MemberForm(forms.ModelForm):
             del self.fields["health_notes"]
         self.order_fields(LINK_FIELDS)
         self.fields["birth_year"].widget.attrs.update({"min": 1900, "inputmode": "numeric"})
-        self.fields["phone"].widget.attrs.update({"type": "tel", "autocomplete": "off"})
-        self.fields["phone"].error_messages["invalid"] = _(
-            "電話番号は 03-1234-5678 や 090-1234-5678 の形式で入力してください。"
-        )
+        setup_phone_field(self.fields["phone"])
         self.fields["contact_consent_on"].help_text = _("空欄なら今日の日付で記録します。")
 
     def member_fields(self) -> dict[str, Any]:

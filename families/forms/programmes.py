@@ -10,23 +10,22 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import formfield_with_japanese_dates
 from accounts.models import Centre, User
 from accounts.templatetags.tsunagu import jdate
-from cases.forms import DATETIME
+from cases.forms import DATETIME, set_bound_values
 from families import services
 from families.models import (
+    PROGRAMME_DAY,
     AttendanceStatus,
     FamilyMember,
     FamilyProgramme,
     MemberStatus,
     ProgrammeAttendance,
     ProgrammeSession,
-    check_plausible_dates,
 )
 
 
@@ -55,19 +54,20 @@ def _dates_implausible(
     ends_on: dt.date | None,
     first_start: dt.datetime | None = None,
 ) -> bool:
-    """The programme's plausible range (FamilyProgramme.check_dates_plausible), shown on
-    the field; a series is not worked out from an implausible date (year 9999 overflows)."""
-    checks: list[tuple[str | None, dt.date | None, dt.date | None]] = [(None, starts_on, ends_on)]
-    if first_start is not None:
-        day = timezone.localdate(first_start)
-        checks.append(("first_start", day, day))
+    """The plannable range (PROGRAMME_DAY, the validator of the programme's dates),
+    checked before a series is worked out from the dates (year 9999 would overflow)."""
     implausible = False
-    for field, first, last in checks:
+    for field, value in (
+        ("starts_on", starts_on),
+        ("ends_on", ends_on),
+        ("first_start", first_start),
+    ):
+        if value is None:
+            continue
         try:
-            check_plausible_dates(starts_on=first, ends_on=last)
+            PROGRAMME_DAY(value)
         except ValidationError as error:
-            for name, errors in error.message_dict.items():
-                form.add_error(field or name, errors)
+            form.add_error(field, error)
             implausible = True
     return implausible
 
@@ -345,9 +345,9 @@ class AttendanceRegisterForm(forms.Form):
     def show_current(self, saved: Mapping[int, ProgrammeAttendance]) -> None:
         """After a refused save: keep what the user chose, but carry what is saved now, so
         that saving again, knowingly, goes through."""
-        values = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        values = {}
         for member in self.members:
             row = saved.get(member.pk)
             values[f"seen-status-{member.pk}"] = row.status if row else ""
             values[f"seen-note-{member.pk}"] = row.note if row else ""
-        self.data = values
+        set_bound_values(self, values)

@@ -23,7 +23,7 @@ from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.services import client_ip
 from cases import services as case_services
 from cases.models import Case
-from cases.views.helpers import apply_errors, case_for, form_page, refuse_stale_edit
+from cases.views.helpers import apply_errors, case_for, form_page, try_save
 from families import risk_8050, selectors, services
 from families.forms.household import (
     ContingencyPlanForm,
@@ -111,22 +111,20 @@ def member_edit(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> H
             member=link.member, case=case, by=request.user, ip=client_ip(request)
         )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.household_member_update(
+        outcome = try_save(
+            form,
+            lambda: services.household_member_update(
                 link=link,
                 by=request.user,
                 member_changes=form.member_changes(),
                 link_changes=form.link_changes(),
                 expected_version=form.cleaned_data["version"],
                 ip=client_ip(request),
-            )
-        except case_services.StaleEdit:
-            refuse_stale_edit(form)
-            status = 409
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
+            ),
+        )
+        if outcome.saved:
             return _done(request, case, _("家族の情報を更新しました。"))
+        status = outcome.status
     context = {"edit_form": form, "editing": member_id, "link": link}
     return _form_again(request, case, "families/member_form.html", status=status, **context)
 

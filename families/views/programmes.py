@@ -17,7 +17,7 @@ from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.services import client_ip
 from cases.services import StaleEdit
-from cases.views.helpers import apply_errors, refuse_stale_edit
+from cases.views.helpers import apply_errors, try_save
 from families import selectors, services
 from families.forms.programmes import (
     AttendanceRegisterForm,
@@ -102,23 +102,21 @@ def programme_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = ProgrammeEditForm(request.POST or None, instance=programme)
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            services.programme_update(
+        outcome = try_save(
+            form,
+            lambda: services.programme_update(
                 programme=programme,
                 by=request.user,
                 fields=form.programme_fields(),
                 facilitators=form.cleaned_data["facilitators"],
                 expected_version=form.cleaned_data["version"],
                 ip=client_ip(request),
-            )
-        except StaleEdit:
-            refuse_stale_edit(form)
-            status = 409
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
+            ),
+        )
+        if outcome.saved:
             messages.success(request, _("家族プログラムを更新しました。"))
             return redirect("families:programme_detail", pk=programme.pk)
+        status = outcome.status
     context = {"programme": programme, "form": form}
     return render(request, "families/programme_edit.html", context, status=status)
 

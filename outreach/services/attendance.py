@@ -144,7 +144,6 @@ def _audit(
             user=by,
             action=action,
             obj=attendance,
-            case_id=None,
             centre_id=attendance.session.centre_id,
             ip=ip,
             changed_fields=fields,

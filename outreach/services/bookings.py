@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,18 +30,31 @@ def _clash_message(user: User, clash: StaffBooking) -> str:
 
 
 def _first_clash(
-    user: User, during: DateTimeTZRange, *, exclude_session: int | None
+    users: Iterable[User], ranges: Iterable[DateTimeTZRange], *, exclude_session: int | None
 ) -> StaffBooking | None:
-    clashes = StaffBooking.objects.filter(user=user, during__overlap=during)
+    """The earliest booking of any of these users overlapping any of these times: one query,
+    however many sessions a series books."""
+    overlapping = Q()
+    for during in ranges:
+        overlapping |= Q(during__overlap=during)
+    clashes = StaffBooking.objects.filter(overlapping, user__in=list(users))
     if exclude_session is not None:
         clashes = clashes.exclude(session_id=exclude_session)
-    return clashes.order_by("during").first()
+    return clashes.select_related("user").order_by("during").first()
+
+
+def _refuse_if_clash(
+    users: list[User], ranges: list[DateTimeTZRange], *, exclude_session: int | None
+) -> None:
+    clash = _first_clash(users, ranges, exclude_session=exclude_session)
+    if clash is not None:
+        raise ValidationError({"staff": _clash_message(clash.user, clash)})
 
 
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
-def _insert_booking(**fields: object) -> StaffBooking:
+def _insert(bookings: list[StaffBooking]) -> list[StaffBooking]:
     """Insert in a savepoint. Unlike a unique index, an exclusion constraint lets two
     transactions inserting overlapping rows at the same moment each wait for the other's row:
     PostgreSQL breaks the deadlock by failing one of them. That one, its savepoint rolled back,
@@ -48,12 +62,31 @@ def _insert_booking(**fields: object) -> StaffBooking:
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                return StaffBooking.objects.create(**fields)
+                return StaffBooking.objects.bulk_create(bookings)
         except OperationalError as error:
             deadlock = getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
             if attempt == 2 or not deadlock:
                 raise
     raise AssertionError("unreachable")
+
+
+def _book(
+    bookings: list[StaffBooking],
+    users: list[User],
+    ranges: list[DateTimeTZRange],
+    *,
+    exclude_session: int | None,
+) -> list[StaffBooking]:
+    """Insert the bookings checked beforehand; a booking another transaction committed after
+    the check (the database refuses ours) is refused with the same message."""
+    try:
+        return _insert(bookings)
+    except IntegrityError as error:
+        if "no_double_booking" not in str(error):
+            raise
+        clash = _first_clash(users, ranges, exclude_session=exclude_session)
+        message = _clash_message(clash.user, clash) if clash else _("予定が重なっています。")
+        raise ValidationError({"staff": message}) from error
 
 
 def bookings_set(
@@ -68,30 +101,38 @@ def bookings_set(
     """Book exactly these users for the duty (replacing its earlier bookings). A clash is
     refused naming it; two transactions racing for the same person: the database lets one
     win and the other gets the same message."""
-    during = DateTimeTZRange(starts_at, ends_at, "[)")
+    ranges = [DateTimeTZRange(starts_at, ends_at, "[)")]
     staff = list(users)
     exclude = session.pk if session is not None else None
-    for user in staff:
-        clash = _first_clash(user, during, exclude_session=exclude)
-        if clash is not None:
-            raise ValidationError({"staff": _clash_message(user, clash)})
+    _refuse_if_clash(staff, ranges, exclude_session=exclude)
     if session is not None:
         StaffBooking.objects.filter(session=session).delete()
-    bookings = []
-    for user in staff:
-        try:  # in a savepoint: the error is ours to translate
-            bookings.append(
-                _insert_booking(user=user, centre=centre, during=during, kind=kind, session=session)
-            )
-        except IntegrityError as error:
-            if "no_double_booking" not in str(error):
-                raise
-            # Another transaction committed an overlapping booking after our check.
-            clash = _first_clash(user, during, exclude_session=exclude)
-            raise ValidationError(
-                {"staff": _clash_message(user, clash) if clash else _("予定が重なっています。")}
-            ) from error
-    return bookings
+    bookings = [
+        StaffBooking(user=user, centre=centre, during=ranges[0], kind=kind, session=session)
+        for user in staff
+    ]
+    return _book(bookings, staff, ranges, exclude_session=exclude)
+
+
+def ibasho_sessions_book(*, sessions: list[IbashoSession], users: Iterable[User]) -> None:
+    """New sessions (a series) booked at once: one check for all their times, one insert."""
+    staff = list(users)
+    ranges = [DateTimeTZRange(s.starts_at, s.ends_at, "[)") for s in sessions]
+    if not staff or not ranges:
+        return
+    _refuse_if_clash(staff, ranges, exclude_session=None)
+    bookings = [
+        StaffBooking(
+            user=user,
+            centre=session.centre,
+            during=during,
+            kind=BookingKind.IBASHO,
+            session=session,
+        )
+        for session, during in zip(sessions, ranges, strict=True)
+        for user in staff
+    ]
+    _book(bookings, staff, ranges, exclude_session=None)
 
 
 def ibasho_bookings_set(*, session: IbashoSession, users: Iterable[User]) -> list[StaffBooking]:

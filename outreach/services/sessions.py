@@ -19,30 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditAction, Centre, User
-from accounts.services import audit_record
+from accounts.services import audit_record, centre_staff
 from cases.services import lock_current
 from outreach.models import IbashoSeries, IbashoSession
-from outreach.services.bookings import ibasho_bookings_set
-
-
-def _audit(
-    *,
-    by: User,
-    action: AuditAction,
-    obj: Any,
-    centre_id: int,
-    ip: str | None,
-    fields: Iterable[str] = (),
-) -> None:
-    audit_record(
-        user=by,
-        action=action,
-        obj=obj,
-        case_id=None,
-        centre_id=centre_id,
-        ip=ip,
-        changed_fields=fields,
-    )
+from outreach.services.bookings import ibasho_bookings_set, ibasho_sessions_book
 
 
 def series_dates(series: IbashoSeries) -> list[dt.date]:
@@ -78,16 +58,9 @@ def session_create(
     session = IbashoSession(centre=centre, series=series, created_by=by, **fields)
     session.full_clean(exclude=["centre", "series", "created_by"])
     session.save()
-    ibasho_bookings_set(session=session, users=_centre_staff(centre, staff))
-    _audit(by=by, action=AuditAction.CREATE, obj=session, centre_id=centre.pk, ip=ip)
+    ibasho_bookings_set(session=session, users=centre_staff(centre, staff, field="staff"))
+    audit_record(user=by, action=AuditAction.CREATE, obj=session, centre_id=centre.pk, ip=ip)
     return session
-
-
-def _centre_staff(centre: Centre, users: Iterable[User]) -> list[User]:
-    staff = list(users)
-    if centre.members.filter(pk__in=[user.pk for user in staff]).count() != len(staff):
-        raise ValidationError({"staff": _("担当はこのセンターの職員から選んでください。")})
-    return staff
 
 
 @transaction.atomic
@@ -105,9 +78,9 @@ def series_create(
     if not series.weekdays:
         raise ValidationError({"weekdays": _("曜日を選んでください。")})
     series.save()
-    staff = _centre_staff(centre, staff)
-    for day in series_dates(series):
-        session = IbashoSession.objects.create(
+    staff = centre_staff(centre, staff, field="staff")
+    sessions = IbashoSession.objects.bulk_create(
+        IbashoSession(
             centre=centre,
             series=series,
             place=series.place,
@@ -117,8 +90,10 @@ def series_create(
             capacity=series.capacity,
             created_by=by,
         )
-        ibasho_bookings_set(session=session, users=staff)
-    _audit(by=by, action=AuditAction.CREATE, obj=series, centre_id=centre.pk, ip=ip)
+        for day in series_dates(series)
+    )
+    ibasho_sessions_book(sessions=sessions, users=staff)
+    audit_record(user=by, action=AuditAction.CREATE, obj=series, centre_id=centre.pk, ip=ip)
     return series
 
 
@@ -178,14 +153,16 @@ def session_update(
             if staff is not None
             else [b.user for b in session.bookings.select_related("user")]
         )
-        ibasho_bookings_set(session=session, users=_centre_staff(session.centre, users))
-    _audit(
-        by=by,
+        ibasho_bookings_set(
+            session=session, users=centre_staff(session.centre, users, field="staff")
+        )
+    audit_record(
+        user=by,
         action=AuditAction.CHANGE,
         obj=session,
         centre_id=session.centre_id,
         ip=ip,
-        fields=[*changes, *(["staff"] if staff is not None else [])],
+        changed_fields=[*changes, *(["staff"] if staff is not None else [])],
     )
     return session
 
@@ -197,6 +174,11 @@ class SeriesChange:
     # Sessions kept as they were, because people already came or they were edited on their
     # own: shown to the user.
     kept: list[IbashoSession] = field(default_factory=list)
+
+
+def _series_of(session: IbashoSession) -> IbashoSeries:
+    assert session.series is not None  # only a series' sessions reach "this and later"
+    return session.series
 
 
 def _this_and_later(session: IbashoSession) -> list[IbashoSession]:
@@ -229,7 +211,7 @@ def series_update_from(
     (`StaleEdit`) if someone saved this occurrence since `expected_version` was read."""
     session = _lock_for_edit(session, expected_version)
     result = SeriesChange()
-    staff = _centre_staff(session.centre, staff)
+    staff = centre_staff(session.centre, staff, field="staff")
     for occurrence in _this_and_later(session):
         if occurrence.detached or occurrence.attendances.exists():
             result.kept.append(occurrence)
@@ -242,13 +224,13 @@ def series_update_from(
         occurrence.save(update_fields=["place", "starts_at", "ends_at", "version"])
         ibasho_bookings_set(session=occurrence, users=staff)
         result.changed += 1
-    _audit(
-        by=by,
+    audit_record(
+        user=by,
         action=AuditAction.CHANGE,
-        obj=session.series,
+        obj=_series_of(session),
         centre_id=session.centre_id,
         ip=ip,
-        fields=["place", "start_time", "end_time", "staff"],
+        changed_fields=["place", "start_time", "end_time", "staff"],
     )
     return result
 
@@ -277,13 +259,13 @@ def session_cancel(
     if session.attendances.exists():
         raise ValidationError(_("来所の記録がある回は中止にできません。"))
     _cancel(session, reason=reason)
-    _audit(
-        by=by,
+    audit_record(
+        user=by,
         action=AuditAction.CHANGE,
         obj=session,
         centre_id=session.centre_id,
         ip=ip,
-        fields=["cancelled_at"],
+        changed_fields=["cancelled_at"],
     )
     return session
 
@@ -303,12 +285,12 @@ def series_cancel_from(
             continue
         _cancel(occurrence, reason=reason)
         result.cancelled += 1
-    _audit(
-        by=by,
+    audit_record(
+        user=by,
         action=AuditAction.CHANGE,
-        obj=session.series,
+        obj=_series_of(session),
         centre_id=session.centre_id,
         ip=ip,
-        fields=["cancelled_from"],
+        changed_fields=["cancelled_from"],
     )
     return result

@@ -22,8 +22,7 @@ from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.models import Centre
 from accounts.services import client_ip
-from cases.services import StaleEdit
-from cases.views.helpers import apply_errors, refuse_stale_edit
+from cases.views.helpers import apply_errors, try_save
 from outreach import services
 from outreach.forms.sessions import (
     AttendanceForm,
@@ -187,22 +186,20 @@ def attendance_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = AttendanceForm(request.POST, instance=attendance)
     status = 400
     if form.is_valid():
-        try:
-            services.attendance_correct(
+        outcome = try_save(
+            form,
+            lambda: services.attendance_correct(
                 attendance=attendance,
                 by=request.user,
                 changes=form.changes(),
                 expected_version=form.cleaned_data["version"],
                 ip=client_ip(request),
-            )
-        except StaleEdit:
-            refuse_stale_edit(form)
-            status = 409
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
+            ),
+        )
+        if outcome.saved:
             messages.success(request, _("来所の記録を更新しました。"))
             return redirect(_at_row(attendance))
+        status = outcome.status
     return _detail_page(request, session, bound={attendance.pk: form}, status=status)
 
 
@@ -233,18 +230,13 @@ def session_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = SessionEditForm(request.POST or None, instance=copy.copy(session), staff=staff)
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            change = _save_edit(request, session, form)
-        except StaleEdit:  # saved by someone else since this form was loaded
-            refuse_stale_edit(form)
-            status = 409
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            if change is None:
-                messages.success(request, _("居場所の回を更新しました。"))
-                return redirect("outreach:session_detail", pk=session.pk)
-            return _change_done(request, session, change, cancelled=False)
+        outcome = try_save(form, lambda: _save_edit(request, session, form))
+        if outcome.saved and outcome.result is None:
+            messages.success(request, _("居場所の回を更新しました。"))
+            return redirect("outreach:session_detail", pk=session.pk)
+        if outcome.saved:
+            return _change_done(request, session, outcome.result, cancelled=False)
+        status = outcome.status
     context = {"session": session, "form": form}
     return render(request, "outreach/session_edit.html", context, status=status)
 
