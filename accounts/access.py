@@ -59,6 +59,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ibasho.checkin": _ALL,
     "ibasho.manage": _ALL,
     "ibasho.link_walk_in": _CASEWORK,
+    # Home visits: staff see the calendar and may be the second person on a visit (they then
+    # read the briefing and check in and out as assignees); counsellors plan and record them;
+    # only a manager sets a rule aside, for an emergency.
+    "visit.view": _ALL,
+    "visit.manage": _CASEWORK,
+    "visit.override": frozenset({Role.MANAGER}),
+    "visit.safety": _OVERSIGHT,
     "audit.view": _OVERSIGHT,
     "escalations.view": _OVERSIGHT,
     "notifications.view_failed": _OVERSIGHT,

@@ -28,6 +28,10 @@ class Centre(models.Model):
         _("エスカレーション猶予（日）"), default=7, validators=[MinValueValidator(1)]
     )
     pair_visit_required = models.BooleanField(_("訪問は2名以上"), default=True)
+    # Booked before and after every home visit: nobody is due elsewhere the minute they leave.
+    visit_travel_buffer_minutes = models.PositiveSmallIntegerField(
+        _("訪問の移動時間（分）"), default=30
+    )
     elderly_parent_age = models.PositiveSmallIntegerField(_("8050: 親の年齢"), default=80)
     senior_person_age = models.PositiveSmallIntegerField(_("8050: 本人の年齢"), default=50)
     retention_years = models.PositiveSmallIntegerField(_("保存年数（終結後）"), default=5)

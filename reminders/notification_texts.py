@@ -37,6 +37,10 @@ KINDS: dict[str, MessageKind] = {
         "reminders/notifications/visit_briefing_unacknowledged.txt",
         frozenset({"case_id", "case_number", "visit_id", "visit_date"}),
     ),
+    "visit_report_due": MessageKind(
+        "reminders/notifications/visit_report_due.txt",
+        frozenset({"case_id", "case_number", "visit_id", "visit_date"}),
+    ),
     "visit_checkout_overdue": MessageKind(
         "reminders/notifications/visit_checkout_overdue.txt",
         frozenset({"case_id", "case_number", "visit_id", "minutes_overdue"}),
@@ -67,12 +71,19 @@ def case_url(case_id: int | None) -> str:
     return f"{settings.SITE_URL}/cases/{case_id}/" if case_id else f"{settings.SITE_URL}/"
 
 
+def message_url(context: dict[str, Any]) -> str:
+    """Where the message leads: the visit it is about, else the case (ids only)."""
+    if context.get("visit_id"):
+        return f"{settings.SITE_URL}/outreach/visits/{context['visit_id']}/"
+    return case_url(context.get("case_id"))
+
+
 def render(kind: str, context: dict[str, Any], language: str) -> tuple[str, str]:
     """(subject, body) in the given language. The first line of the template is the subject."""
     with translation.override(language):
         text = render_to_string(
             KINDS[kind].template,
-            {**context, "url": case_url(context.get("case_id")), "site": settings.SITE_URL},
+            {**context, "url": message_url(context), "site": settings.SITE_URL},
         )
     subject, _sep, body = text.strip().partition("\n")
     return subject.strip(), body.strip() + "\n"

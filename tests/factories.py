@@ -188,3 +188,58 @@ def make_member(
             "is_primary_contact": is_primary_contact,
         },
     )
+
+
+def make_visit(  # type: ignore[no-untyped-def]
+    case,
+    by: User,
+    *,
+    staff: list[User] | None = None,
+    days_ahead: int = 14,
+    start_hour: int = 10,
+    minutes: int = 60,
+    status: str = "planned",
+    **fields: object,
+):
+    """A home visit planned through the service, `days_ahead` days from today (Tokyo) at
+    `start_hour`, and moved on to `status` the way the app would: announced (no answer),
+    confirmed (agreed), briefed and in progress, or done. `staff` defaults to `by` and a
+    second counsellor of the centre, so the pair rule holds."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from outreach import services
+    from outreach.models import AnnouncementResponse
+
+    if staff is None:
+        second = UserFactory(role=Role.COUNSELLOR, centre=case.centre)
+        staff = [by, second]
+    day = timezone.localdate() + dt.timedelta(days=days_ahead)
+    starts_at = timezone.make_aware(dt.datetime.combine(day, dt.time(start_hour)))
+    visit = services.visit_plan(
+        case=case,
+        by=by,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=minutes),
+        purpose=str(fields.pop("purpose", "近況をうかがう")),
+        staff=staff,
+        **fields,  # type: ignore[arg-type]
+    )
+    if status == "planned":
+        return visit
+    response = AnnouncementResponse.NO_ANSWER if status == "announced" else "agreed"
+    services.visit_announce(
+        visit=visit,
+        by=by,
+        method="phone",
+        made_at=timezone.now(),
+        recipient="person",
+        response=response,
+    )
+    if status in ("announced", "confirmed"):
+        visit.refresh_from_db()
+        return visit
+    for user in staff:
+        services.briefing_acknowledge(visit=visit, by=user)
+    return visit

@@ -196,6 +196,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "families.refresh_8050",
         "schedule": crontab(hour=0, minute=5),  # Asia/Tokyo (CELERY_TIMEZONE)
     },
+    "watch-visits": {"task": "outreach.watch_visits", "schedule": timedelta(minutes=5)},
     "purge-access-logs": {
         "task": "accounts.purge_access_logs",
         "schedule": crontab(hour=3, minute=30),

@@ -1,6 +1,6 @@
-"""Every write to the ibasho goes through these functions (and, with the next part of
-outreach, to home visits): staff bookings (`bookings`), sessions and series (`sessions`),
-attendance and walk-ins (`attendance`)."""
+"""Every write to the ibasho and to home visits goes through these functions: staff bookings
+(`bookings`), sessions and series (`sessions`), attendance and walk-ins (`attendance`), home
+visits (`visits`) and the beat's watch over them (`visit_watch`)."""
 
 from outreach.services.attendance import (
     attendance_correct,
@@ -23,12 +23,29 @@ from outreach.services.sessions import (
     session_create,
     session_update,
 )
+from outreach.services.visit_watch import visits_watch
+from outreach.services.visits import (
+    OverrideRequest,
+    briefing_acknowledge,
+    visit_announce,
+    visit_call_off,
+    visit_check_in,
+    visit_check_out,
+    visit_confirm,
+    visit_override,
+    visit_plan,
+    visit_record_outcome,
+    visit_report_write,
+    visit_update,
+)
 
 __all__ = [
+    "OverrideRequest",
     "SeriesChange",
     "attendance_correct",
     "attendance_delete",
     "bookings_set",
+    "briefing_acknowledge",
     "check_in_case",
     "check_in_walk_in",
     "check_out",
@@ -41,6 +58,17 @@ __all__ = [
     "session_cancel",
     "session_create",
     "session_update",
+    "visit_announce",
+    "visit_call_off",
+    "visit_check_in",
+    "visit_check_out",
+    "visit_confirm",
+    "visit_override",
+    "visit_plan",
+    "visit_record_outcome",
+    "visit_report_write",
+    "visit_update",
+    "visits_watch",
     "walk_in_link",
     "walk_in_unlink",
 ]

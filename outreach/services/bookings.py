@@ -1,4 +1,4 @@
-"""Staff bookings: one table for every duty (ibasho sessions now, home visits next), with an
+"""Staff bookings: one table for every duty (ibasho sessions and home visits), with an
 exclusion constraint so nobody is on two duties at once, even when two saves race."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Centre, User
-from outreach.models import BookingKind, IbashoSession, StaffBooking
+from outreach.models import BookingKind, HomeVisit, IbashoSession, StaffBooking
 
 
 def _clash_message(user: User, clash: StaffBooking) -> str:
@@ -30,23 +30,23 @@ def _clash_message(user: User, clash: StaffBooking) -> str:
 
 
 def _first_clash(
-    users: Iterable[User], ranges: Iterable[DateTimeTZRange], *, exclude_session: int | None
+    users: Iterable[User], ranges: Iterable[DateTimeTZRange], *, exclude: Q | None
 ) -> StaffBooking | None:
     """The earliest booking of any of these users overlapping any of these times: one query,
-    however many sessions a series books."""
+    however many sessions a series books. `exclude`: the duty's own bookings, being replaced."""
     overlapping = Q()
     for during in ranges:
         overlapping |= Q(during__overlap=during)
     clashes = StaffBooking.objects.filter(overlapping, user__in=list(users))
-    if exclude_session is not None:
-        clashes = clashes.exclude(session_id=exclude_session)
+    if exclude is not None:
+        clashes = clashes.exclude(exclude)
     return clashes.select_related("user").order_by("during").first()
 
 
 def _refuse_if_clash(
-    users: list[User], ranges: list[DateTimeTZRange], *, exclude_session: int | None
+    users: list[User], ranges: list[DateTimeTZRange], *, exclude: Q | None
 ) -> None:
-    clash = _first_clash(users, ranges, exclude_session=exclude_session)
+    clash = _first_clash(users, ranges, exclude=exclude)
     if clash is not None:
         raise ValidationError({"staff": _clash_message(clash.user, clash)})
 
@@ -75,7 +75,7 @@ def _book(
     users: list[User],
     ranges: list[DateTimeTZRange],
     *,
-    exclude_session: int | None,
+    exclude: Q | None,
 ) -> list[StaffBooking]:
     """Insert the bookings checked beforehand; a booking another transaction committed after
     the check (the database refuses ours) is refused with the same message."""
@@ -84,7 +84,7 @@ def _book(
     except IntegrityError as error:
         if "no_double_booking" not in str(error):
             raise
-        clash = _first_clash(users, ranges, exclude_session=exclude_session)
+        clash = _first_clash(users, ranges, exclude=exclude)
         message = _clash_message(clash.user, clash) if clash else _("予定が重なっています。")
         raise ValidationError({"staff": message}) from error
 
@@ -97,21 +97,37 @@ def bookings_set(
     ends_at: dt.datetime,
     kind: str,
     session: IbashoSession | None = None,
+    visit: HomeVisit | None = None,
 ) -> list[StaffBooking]:
     """Book exactly these users for the duty (replacing its earlier bookings). A clash is
     refused naming it; two transactions racing for the same person: the database lets one
     win and the other gets the same message."""
     ranges = [DateTimeTZRange(starts_at, ends_at, "[)")]
     staff = list(users)
-    exclude = session.pk if session is not None else None
-    _refuse_if_clash(staff, ranges, exclude_session=exclude)
-    if session is not None:
-        StaffBooking.objects.filter(session=session).delete()
+    own = _own_bookings(session=session, visit=visit)
+    _refuse_if_clash(staff, ranges, exclude=own)
+    if own is not None:
+        StaffBooking.objects.filter(own).delete()
     bookings = [
-        StaffBooking(user=user, centre=centre, during=ranges[0], kind=kind, session=session)
+        StaffBooking(
+            user=user, centre=centre, during=ranges[0], kind=kind, session=session, visit=visit
+        )
         for user in staff
     ]
-    return _book(bookings, staff, ranges, exclude_session=exclude)
+    return _book(bookings, staff, ranges, exclude=own)
+
+
+def _own_bookings(*, session: IbashoSession | None, visit: HomeVisit | None) -> Q | None:
+    if session is not None and session.pk is not None:
+        return Q(session_id=session.pk)
+    if visit is not None and visit.pk is not None:
+        return Q(visit_id=visit.pk)
+    return None
+
+
+def bookings_release(*, visit: HomeVisit) -> None:
+    """A visit called off gives its staff their time back."""
+    StaffBooking.objects.filter(visit=visit).delete()
 
 
 def ibasho_sessions_book(*, sessions: list[IbashoSession], users: Iterable[User]) -> None:
@@ -120,7 +136,7 @@ def ibasho_sessions_book(*, sessions: list[IbashoSession], users: Iterable[User]
     ranges = [DateTimeTZRange(s.starts_at, s.ends_at, "[)") for s in sessions]
     if not staff or not ranges:
         return
-    _refuse_if_clash(staff, ranges, exclude_session=None)
+    _refuse_if_clash(staff, ranges, exclude=None)
     bookings = [
         StaffBooking(
             user=user,
@@ -132,7 +148,7 @@ def ibasho_sessions_book(*, sessions: list[IbashoSession], users: Iterable[User]
         for session, during in zip(sessions, ranges, strict=True)
         for user in staff
     ]
-    _book(bookings, staff, ranges, exclude_session=None)
+    _book(bookings, staff, ranges, exclude=None)
 
 
 def ibasho_bookings_set(*, session: IbashoSession, users: Iterable[User]) -> list[StaffBooking]:

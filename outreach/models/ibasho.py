@@ -147,6 +147,13 @@ class StaffBooking(models.Model):
     session = models.ForeignKey(
         IbashoSession, on_delete=models.CASCADE, null=True, blank=True, related_name="bookings"
     )
+    visit = models.ForeignKey(
+        "outreach.HomeVisit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="bookings",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -160,6 +167,10 @@ class StaffBooking(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind=BookingKind.IBASHO) | Q(session__isnull=False),
                 name="ibasho_booking_has_session",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=BookingKind.HOME_VISIT) | Q(visit__isnull=False),
+                name="visit_booking_has_visit",
             ),
         ]
 

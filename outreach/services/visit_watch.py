@@ -1,0 +1,188 @@
+"""The watches a beat task runs over every centre's visits, set-based like the silence sweep:
+the safety check-out alert, and the reminders that keep a visit on the careful path (announce
+it in time, read the briefing the day before, write the report). Everything goes through the
+reminders outbox with a dedupe key per visit, so running twice, or two beats at once, never
+sends anything twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.utils import timezone
+
+from accounts.models import Role, User
+from outreach.models import HomeVisit, VisitStatus
+from outreach.services.visits import briefing_key
+from reminders.services import notification_queue
+
+# Reminders about visits further back than this are not worth sending any more.
+REPORT_REMINDER_AFTER = dt.timedelta(days=2)
+ANNOUNCEMENT_MARGIN_DAYS = 2
+BRIEFING_REMINDER_BEFORE = dt.timedelta(days=1)
+_DAY = dt.timedelta(days=1)
+
+
+@dataclass
+class WatchResult:
+    checkout_alerts: int = 0
+    announcement_reminders: int = 0
+    briefing_reminders: int = 0
+    report_reminders: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def visits_watch(now: dt.datetime | None = None) -> WatchResult:
+    now = now or timezone.now()
+    return WatchResult(
+        checkout_alerts=checkout_overdue_alert(now),
+        announcement_reminders=announcement_due_remind(now),
+        briefing_reminders=briefing_unacknowledged_remind(now),
+        report_reminders=report_due_remind(now),
+    )
+
+
+# One statement marks every overdue visit and returns it: a visit is marked once, and a
+# second watch running at the same moment waits for the row and then finds it marked.
+_MARK_OVERDUE = """
+UPDATE outreach_homevisit AS visit
+   SET checkout_alerted_at = %(now)s
+  FROM accounts_centre AS centre
+ WHERE centre.id = visit.centre_id
+   AND visit.status = 'in_progress'
+   AND visit.checked_out_at IS NULL
+   AND visit.checkout_alerted_at IS NULL
+   AND visit.ends_at + make_interval(mins => centre.safety_checkout_grace_minutes) < %(now)s
+RETURNING visit.id, visit.case_id, visit.centre_id, visit.ends_at
+"""
+
+
+def _managers(centre_ids: set[int]) -> dict[int, list[User]]:
+    by_centre: dict[int, list[User]] = {pk: [] for pk in centre_ids}
+    managers = User.objects.filter(
+        role=Role.MANAGER, is_active=True, centres__in=centre_ids
+    ).annotate(centre_id=F("centres"))
+    for manager in managers:
+        by_centre[manager.centre_id].append(manager)  # type: ignore[attr-defined]
+    return by_centre
+
+
+@transaction.atomic
+def checkout_overdue_alert(now: dt.datetime) -> int:
+    """Rule 4: a visit under way with no check-out `safety_checkout_grace_minutes` after its
+    planned end raises one alert to the centre's managers (and the banner, until someone
+    checks out)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_OVERDUE, {"now": now})
+        overdue = cursor.fetchall()
+    if not overdue:
+        return 0
+    managers = _managers({centre_id for _id, _case, centre_id, _end in overdue})
+    visits = HomeVisit.objects.select_related("case__centre").in_bulk([row[0] for row in overdue])
+    for visit_id, case_id, centre_id, ends_at in overdue:
+        visit = visits[visit_id]
+        notification_queue(
+            recipients=managers[centre_id],
+            kind="visit_checkout_overdue",
+            context={
+                "case_id": case_id,
+                "case_number": visit.case.case_number,
+                "visit_id": visit_id,
+                "minutes_overdue": int((now - ends_at).total_seconds() // 60),
+            },
+            dedupe_key=f"visit:{visit_id}:checkout_overdue",
+            case=visit.case,
+        )
+    return len(overdue)
+
+
+def _days_before_start(days_field: str, *, plus: int) -> ExpressionWrapper:
+    """The visit's start minus a number of days read from its centre's settings."""
+    days = ExpressionWrapper(
+        (F(days_field) + Value(plus)) * Value(_DAY), output_field=DurationField()
+    )
+    return ExpressionWrapper(F("starts_at") - days, output_field=DateTimeField())
+
+
+def _assignee_reminders(
+    visits: list[HomeVisit], *, kind: str, key: str, only_unbriefed: bool = False
+) -> int:
+    queued = 0
+    for visit in visits:
+        assignments = list(visit.assignments.all())
+        if only_unbriefed:
+            current = briefing_key(visit.case)
+            assignments = [a for a in assignments if not a.has_acknowledged(current)]
+            dedupe = f"visit:{visit.pk}:{key}:{current}"
+        else:
+            dedupe = f"visit:{visit.pk}:{key}"
+        if not assignments:
+            continue
+        queued += notification_queue(
+            recipients=[a.user for a in assignments],
+            kind=kind,
+            context={
+                "case_id": visit.case_id,
+                "case_number": visit.case.case_number,
+                "visit_id": visit.pk,
+                "visit_date": timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            dedupe_key=dedupe,
+            case=visit.case,
+        )
+    return queued
+
+
+def _with_people(queryset: QuerySet[HomeVisit]) -> list[HomeVisit]:
+    return list(queryset.select_related("case__centre").prefetch_related("assignments__user"))
+
+
+@transaction.atomic
+def announcement_due_remind(now: dt.datetime) -> int:
+    """Not yet announced `visit_notice_days` + 2 days before the visit: time to announce it,
+    or move it (announcing later would break the notice period)."""
+    visits = HomeVisit.objects.annotate(
+        announce_by=_days_before_start("centre__visit_notice_days", plus=ANNOUNCEMENT_MARGIN_DAYS)
+    ).filter(status=VisitStatus.PLANNED, starts_at__gt=now, announce_by__lte=now)
+    return _assignee_reminders(_with_people(visits), kind="visit_announcement_due", key="announce")
+
+
+@transaction.atomic
+def briefing_unacknowledged_remind(now: dt.datetime) -> int:
+    """The day before a visit, the assignees who have not acknowledged the current briefing.
+    A change to the risk facts is a new briefing, so it is reminded of again."""
+    visits = HomeVisit.objects.filter(
+        status__in=[VisitStatus.ANNOUNCED, VisitStatus.CONFIRMED],
+        starts_at__gt=now,
+        starts_at__lte=now + BRIEFING_REMINDER_BEFORE,
+    )
+    return _assignee_reminders(
+        _with_people(visits),
+        kind="visit_briefing_unacknowledged",
+        key="briefing",
+        only_unbriefed=True,
+    )
+
+
+@transaction.atomic
+def report_due_remind(now: dt.datetime) -> int:
+    """Two days after the planned end, a visit without its outcome (or its report)."""
+    visits = HomeVisit.objects.filter(
+        Q(status__in=[VisitStatus.CONFIRMED, VisitStatus.IN_PROGRESS])
+        | Q(status=VisitStatus.DONE, report=""),
+        ends_at__lte=now - REPORT_REMINDER_AFTER,
+        ends_at__gt=now - REPORT_REMINDER_AFTER - dt.timedelta(days=30),
+    )
+    return _assignee_reminders(_with_people(visits), kind="visit_report_due", key="report")
