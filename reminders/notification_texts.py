@@ -67,15 +67,18 @@ def check_context(kind: str, context: dict[str, Any]) -> None:
         raise UnsafeContext(f"{kind} may not carry {sorted(extra)}")
 
 
-def case_url(case_id: int | None) -> str:
-    return f"{settings.SITE_URL}/cases/{case_id}/" if case_id else f"{settings.SITE_URL}/"
+def message_path(context: dict[str, Any]) -> str | None:
+    """Where the message leads, by ids only: the visit it is about, else its case. (A plain
+    path: `reminders` sits below `outreach` and doesn't reverse its URLs.)"""
+    if context.get("visit_id"):
+        return f"/outreach/visits/{context['visit_id']}/"
+    if context.get("case_id"):
+        return f"/cases/{context['case_id']}/"
+    return None
 
 
 def message_url(context: dict[str, Any]) -> str:
-    """Where the message leads: the visit it is about, else the case (ids only)."""
-    if context.get("visit_id"):
-        return f"{settings.SITE_URL}/outreach/visits/{context['visit_id']}/"
-    return case_url(context.get("case_id"))
+    return f"{settings.SITE_URL}{message_path(context) or '/'}"
 
 
 def render(kind: str, context: dict[str, Any], language: str) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from reminders import selectors, services
 from reminders.health import health_report
+from reminders.notification_texts import message_path
 from reminders.notification_texts import render as render_notification
 
 PAGE_SIZE = 30
@@ -32,7 +33,9 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     language = request.LANGUAGE_CODE  # type: ignore[attr-defined]
-    items = [(n, render_notification(n.kind, n.context, language)) for n in page]
+    items = [
+        (n, render_notification(n.kind, n.context, language), message_path(n.context)) for n in page
+    ]
     response = render(
         request,
         "reminders/inbox.html",
