@@ -11,3 +11,4 @@ class OutreachConfig(AppConfig):
         from outreach import panels
 
         hooks.register_case_panel(panels.IBASHO_PANEL)
+        hooks.register_case_panel(panels.VISITS_PANEL)

@@ -4,7 +4,10 @@ something to open, a few registered people who came (a regular, a newcomer, one 
 once), visitors known only by a nickname, and one of them linked to their case with consent.
 
 Only a few open cases that are not silent come: attendance is contact, and the demo keeps its
-silent cases silent."""
+silent cases silent.
+
+And home visits in every state (`seed_demo_visits`), made through the visit services: those in
+the past planned and announced as they would have been, then moved back in time together."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ import uuid
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Centre, Role, User
@@ -20,7 +25,25 @@ from cases import services as case_services
 from cases.choices import AgeBand, CaseStatus, ConsentScope, Gender
 from cases.models import Case
 from outreach import services
-from outreach.models import IbashoAttendance, IbashoSeries, IbashoSession, WalkIn
+from outreach.models import (
+    AnnouncementMethod,
+    AnnouncementRecipient,
+    AnnouncementResponse,
+    BookingKind,
+    EmergencyGround,
+    HomeVisit,
+    IbashoAttendance,
+    IbashoSeries,
+    IbashoSession,
+    NextStep,
+    StaffBooking,
+    VisitAnnouncement,
+    VisitAssignment,
+    VisitOutcome,
+    VisitRule,
+    VisitStatus,
+    WalkIn,
+)
 
 PLACE = "センター1階 フリースペース"
 WEEKS = 8
@@ -249,3 +272,300 @@ def _seed_walk_ins(
         )
         services.walk_in_link(walk_in=sora, case=case, consent=consent, by=counsellor)
     return visits
+
+
+# --- home visits ------------------------------------------------------------------------------
+
+HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
+# Where a visit that took place in the past is planned before it is moved back in time: an
+# hour nothing else is booked at, left at once.
+STAGING_HOUR = 6
+PURPOSES = {
+    "first": "ご本人にごあいさつし、これからの相談の進め方を一緒に考える",
+    "again": "前回の訪問の続きとして、近況をうかがう",
+    "family": "ご家族と一緒に、居場所「ひだまり」の案内をお渡しする",
+    "letter": "お手紙へのお返事をうかがい、次にお会いする日を相談する",
+    "welfare": "ご本人の安否を確認する（警察署からの依頼）",
+}
+REPORTS = {
+    VisitOutcome.MET_PERSON: "居間で本人と20分ほど話せた。好きなゲームの話題では笑顔も見られた。"
+    "次回も同じ曜日・時間帯を本人が希望。",
+    VisitOutcome.THROUGH_DOOR: "本人は自室から出なかったが、ドア越しにあいさつを返してくれた。"
+    "手紙を置いていくことを伝えて退出。",
+    VisitOutcome.MET_FAMILY: "本人は自室に。母と玄関先で面談し、最近は夜に散歩していると聞いた。",
+    VisitOutcome.REFUSED: "玄関先で本人から「今日は会いたくない」と。無理はせず、時期をおいて"
+    "改めて打診することを母に伝えて退出。",
+    VisitOutcome.LETTER_LEFT: "応答なし。居場所の案内と、次回の訪問予定を書いた手紙をポストに入れた。",
+}
+
+
+@transaction.atomic
+def seed_demo_visits(*, centre: Centre) -> int:
+    """Home visits in every state, all made through the services: planned (one whose
+    announcement is due), announced, confirmed (one tomorrow that a colleague has not read the
+    briefing of), a police welfare check a manager let through without notice, one postponed
+    and one refused when announced; visits done with each outcome (one without its report
+    yet), one missed; and one under way today whose check-out is overdue, so the watch alerts
+    the managers. Visits that met someone are two-way contacts, so they go to cases in touch
+    anyway: the demo's silent cases stay silent. Skipped when the centre has visits
+    (idempotent). Returns the number of visits made."""
+    if HomeVisit.objects.filter(centre=centre).exists():
+        return 0
+    counsellor, manager = _user(centre, Role.COUNSELLOR), _user(centre, Role.MANAGER)
+    if counsellor is None or manager is None:
+        return 0
+    pair = [counsellor, _user(centre, Role.STAFF) or manager]
+    cases = list(
+        Case.objects.filter(centre=centre, status=CaseStatus.OPEN)
+        .select_related("centre")
+        .order_by("number")
+    )
+    recent = timezone.now() - RECENT_CONTACT
+    in_touch = [
+        c for c in cases if c.last_two_way_contact_at and c.last_two_way_contact_at >= recent
+    ]
+    if not in_touch:
+        return 0
+    others = [c for c in cases if c not in in_touch] or in_touch
+    today = timezone.localdate()
+
+    def day(offset: int, hour: int = 10, minute: int = 0) -> dt.datetime:
+        return _at(today + dt.timedelta(days=offset), hour, minute)
+
+    def touch(index: int) -> Case:
+        return in_touch[index % len(in_touch)]
+
+    def other(index: int) -> Case:
+        return others[index % len(others)]
+
+    def planned(case: Case, starts_at: dt.datetime, purpose: str) -> HomeVisit:
+        return _visit_planned(case, by=counsellor, staff=pair, starts_at=starts_at, purpose=purpose)
+
+    def back_then(
+        case: Case, starts_at: dt.datetime, purpose: str, briefed: Sequence[User] = pair
+    ) -> HomeVisit:
+        return _confirmed_back_then(
+            case, by=counsellor, staff=pair, starts_at=starts_at, purpose=purpose, briefed=briefed
+        )
+
+    # Ahead.
+    planned(other(0), day(20), PURPOSES["first"])
+    planned(other(1), day(8), PURPOSES["letter"])  # to announce now, or move
+    _announced(
+        planned(touch(0), day(10), PURPOSES["again"]),
+        by=counsellor,
+        response=AnnouncementResponse.NO_ANSWER,
+        method=AnnouncementMethod.LETTER,
+    )
+    confirmed = _announced(
+        planned(touch(1), day(12), PURPOSES["family"]),
+        by=counsellor,
+        response=AnnouncementResponse.AGREED,
+    )
+    for user in pair:
+        services.briefing_acknowledge(visit=confirmed, by=user)
+    back_then(touch(2), day(1), PURPOSES["again"], briefed=[counsellor])  # one still to read
+    _announced(
+        planned(touch(3), day(16), PURPOSES["again"]),
+        by=counsellor,
+        response=AnnouncementResponse.CHANGE_DATE,
+        note="来週は通院があるため、別の週にしてほしいと本人から。",
+    )
+    _announced(
+        planned(touch(4), day(18), PURPOSES["first"]),
+        by=counsellor,
+        response=AnnouncementResponse.REFUSED,
+        method=AnnouncementMethod.VIA_FAMILY,
+        next_step=NextStep.FAMILY_CONSULTATION,
+        note="母を通じて打診。本人は「まだ会う気持ちになれない」とのこと。",
+    )
+    emergency = _visit_planned(
+        other(2),
+        by=manager,
+        staff=pair,
+        starts_at=day(1, 16, 30),
+        purpose=PURPOSES["welfare"],
+        overrides=[
+            services.OverrideRequest(
+                rule=VisitRule.NOTICE_PERIOD,
+                ground=EmergencyGround.POLICE_WELFARE_CHECK,
+                reason="警察署生活安全課から安否確認の依頼。近所の方から、数日姿が見えず"
+                "雨戸も閉まったままとの通報があった。",
+            )
+        ],
+    )
+    services.visit_confirm(visit=emergency, by=manager)
+
+    # Done, missed.
+    done = [
+        (touch(0), -35, VisitOutcome.MET_PERSON, 45),
+        (touch(1), -28, VisitOutcome.THROUGH_DOOR, 20),
+        (touch(2), -21, VisitOutcome.MET_FAMILY, 30),
+        (other(3), -14, VisitOutcome.LETTER_LEFT, 10),
+        (touch(3), -10, VisitOutcome.REFUSED, 5),
+        (other(4), -3, VisitOutcome.NO_ANSWER, 10),  # its report still to write
+    ]
+    for case, offset, outcome, minutes in done:
+        _took_place(
+            back_then(case, day(offset), PURPOSES["again"]),
+            by=counsellor,
+            outcome=outcome,
+            report=REPORTS.get(outcome, ""),
+            next_step=NextStep.LATER_DATE if outcome == VisitOutcome.REFUSED else "",
+            stay=dt.timedelta(minutes=minutes),
+        )
+    services.visit_call_off(
+        visit=back_then(other(5), day(-7), PURPOSES["again"]),
+        by=counsellor,
+        status=VisitStatus.MISSED,
+        reason="担当職員の急病のため訪問できず。家族に電話で連絡済み。",
+    )
+
+    # Under way since this morning (or last night), its check-out long overdue.
+    grace = dt.timedelta(minutes=centre.safety_checkout_grace_minutes)
+    starts_at = _free_hour(
+        pair,
+        ending_by=timezone.localtime() - grace - dt.timedelta(minutes=30),
+        buffer=dt.timedelta(minutes=centre.visit_travel_buffer_minutes),
+    )
+    overdue = back_then(touch(0), starts_at, PURPOSES["again"])
+    services.visit_check_in(visit=overdue, by=counsellor)
+    HomeVisit.objects.filter(pk=overdue.pk).update(checked_in_at=starts_at + 4 * MINUTE)
+    return HomeVisit.objects.filter(centre=centre).count()
+
+
+def _visit_planned(
+    case: Case,
+    *,
+    by: User,
+    staff: list[User],
+    starts_at: dt.datetime,
+    purpose: str,
+    overrides: Sequence[services.OverrideRequest] = (),
+) -> HomeVisit:
+    return services.visit_plan(
+        case=case,
+        by=by,
+        starts_at=starts_at,
+        ends_at=starts_at + HOUR,
+        purpose=purpose,
+        staff=staff,
+        overrides=overrides,
+    )
+
+
+def _announced(
+    visit: HomeVisit,
+    *,
+    by: User,
+    response: str,
+    method: str = AnnouncementMethod.PHONE,
+    note: str = "",
+    next_step: str = "",
+) -> HomeVisit:
+    services.visit_announce(
+        visit=visit,
+        by=by,
+        method=method,
+        made_at=timezone.now(),
+        recipient=AnnouncementRecipient.HOUSEHOLD
+        if method == AnnouncementMethod.VIA_FAMILY
+        else AnnouncementRecipient.PERSON,
+        response=response,
+        note=note,
+        next_step=next_step,
+    )
+    visit.refresh_from_db()
+    return visit
+
+
+def _confirmed_back_then(
+    case: Case,
+    *,
+    by: User,
+    staff: list[User],
+    starts_at: dt.datetime,
+    purpose: str,
+    briefed: Sequence[User],
+) -> HomeVisit:
+    """A visit agreed a week more than the notice period before `starts_at` (which may be past
+    or near), and briefed: planned, announced and acknowledged today for as far ahead, then
+    moved with all of it to `starts_at`."""
+    lead = dt.timedelta(days=case.centre.visit_notice_days + 7)
+    visit = _visit_planned(
+        case,
+        by=by,
+        staff=staff,
+        starts_at=_at(timezone.localdate() + lead, STAGING_HOUR),
+        purpose=purpose,
+    )
+    _announced(visit, by=by, response=AnnouncementResponse.AGREED)
+    for user in briefed:
+        services.briefing_acknowledge(visit=visit, by=user)
+    return _moved(visit, to=starts_at)
+
+
+def _moved(visit: HomeVisit, *, to: dt.datetime) -> HomeVisit:
+    """The demo's shift in time (like the demo cases' back-dated clocks): the visit, its
+    announcement and its acknowledgements moved together, as if all of it had happened that
+    much earlier. Its staff are booked again at the new time, checked for clashes."""
+    delta = to - visit.starts_at
+    HomeVisit.objects.filter(pk=visit.pk).update(
+        starts_at=F("starts_at") + delta,
+        ends_at=F("ends_at") + delta,
+        created_at=F("created_at") + delta,
+    )
+    VisitAnnouncement.objects.filter(visit=visit).update(
+        made_at=F("made_at") + delta, created_at=F("created_at") + delta
+    )
+    VisitAssignment.objects.filter(visit=visit, briefing_acknowledged_at__isnull=False).update(
+        briefing_acknowledged_at=F("briefing_acknowledged_at") + delta
+    )
+    visit.refresh_from_db()
+    buffer = dt.timedelta(minutes=visit.centre.visit_travel_buffer_minutes)
+    services.bookings_set(
+        users=list(visit.staff.all()),
+        centre=visit.centre,
+        starts_at=visit.starts_at - buffer,
+        ends_at=visit.ends_at + buffer,
+        kind=BookingKind.HOME_VISIT,
+        visit=visit,
+    )
+    return visit
+
+
+def _took_place(
+    visit: HomeVisit,
+    *,
+    by: User,
+    outcome: str,
+    report: str,
+    next_step: str,
+    stay: dt.timedelta,
+) -> None:
+    """Checked in and out (then dated to the visit's own time), and closed with its outcome:
+    the contact on the case's log is dated from the check-in."""
+    services.visit_check_in(visit=visit, by=by)
+    services.visit_check_out(visit=visit, by=by)
+    arrived = visit.starts_at + 3 * MINUTE
+    HomeVisit.objects.filter(pk=visit.pk).update(
+        checked_in_at=arrived, checked_out_at=arrived + stay
+    )
+    services.visit_record_outcome(
+        visit=visit, by=by, outcome=outcome, report=report, next_step=next_step
+    )
+    if report:
+        HomeVisit.objects.filter(pk=visit.pk).update(report_written_at=arrived + stay + 2 * HOUR)
+
+
+def _free_hour(users: list[User], *, ending_by: dt.datetime, buffer: dt.timedelta) -> dt.datetime:
+    """The start of the latest hour ending by `ending_by` in which none of `users` is on
+    another duty (the demo runs at any hour, and today's ibasho room is open around now)."""
+    end = ending_by.replace(minute=ending_by.minute // 10 * 10, second=0, microsecond=0)
+    for _attempt in range(48):
+        during = DateTimeTZRange(end - HOUR - buffer, end + buffer, "[)")
+        if not StaffBooking.objects.filter(user__in=users, during__overlap=during).exists():
+            break
+        end -= HOUR
+    return end - HOUR

@@ -1,5 +1,6 @@
 """What `outreach` adds to the case page through the hooks of `cases` (cases/hooks.py): the
-ibasho panel, with the first visit ever as a milestone and the person's monthly attendance."""
+ibasho panel, with the first visit ever as a milestone and the person's monthly attendance,
+and the home visits panel, with the upcoming and recent visits and a button to plan one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from accounts.access import AuthenticatedHttpRequest
 from cases.hooks import CasePanel
 from cases.models import Case
 from outreach.selectors.case_panel import ibasho_summary
+from outreach.selectors.visits import case_visits
 
 
 def ibasho_panel_context(request: AuthenticatedHttpRequest, case: Case) -> dict[str, Any] | None:
@@ -38,4 +40,19 @@ IBASHO_PANEL = CasePanel(
     template="outreach/_ibasho_panel.html",
     context=ibasho_panel_context,
     scripts=("vendor/chartjs/chart.umd.min.js", "js/ibasho-trend.js"),
+)
+
+
+def visits_panel_context(request: AuthenticatedHttpRequest, case: Case) -> dict[str, Any] | None:
+    """Shown to everyone who sees visits, also before the first one (with the button to plan
+    it). One query: the open visits and the latest ended ones together."""
+    if not access.can(request.user, "visit.view"):
+        return None
+    return {"home_visits": case_visits(case)}
+
+
+VISITS_PANEL = CasePanel(
+    key="visits",
+    template="outreach/visits/_case_panel.html",
+    context=visits_panel_context,
 )

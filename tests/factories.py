@@ -213,7 +213,7 @@ def make_visit(  # type: ignore[no-untyped-def]
     from outreach.models import AnnouncementResponse
 
     if staff is None:
-        second = UserFactory(role=Role.COUNSELLOR, centre=case.centre)
+        second = UserFactory.create(role=Role.COUNSELLOR, centre=case.centre)
         staff = [by, second]
     day = timezone.localdate() + dt.timedelta(days=days_ahead)
     starts_at = timezone.make_aware(dt.datetime.combine(day, dt.time(start_hour)))

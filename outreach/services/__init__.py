@@ -13,6 +13,7 @@ from outreach.services.attendance import (
     walk_in_unlink,
 )
 from outreach.services.bookings import bookings_set, ibasho_bookings_set
+from outreach.services.feed import calendar_feed_get_or_create, calendar_feed_rotate
 from outreach.services.sessions import (
     SeriesChange,
     series_cancel_from,
@@ -46,6 +47,8 @@ __all__ = [
     "attendance_delete",
     "bookings_set",
     "briefing_acknowledge",
+    "calendar_feed_get_or_create",
+    "calendar_feed_rotate",
     "check_in_case",
     "check_in_walk_in",
     "check_out",

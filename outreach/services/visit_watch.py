@@ -61,7 +61,7 @@ UPDATE outreach_homevisit AS visit
    SET checkout_alerted_at = %(now)s
   FROM accounts_centre AS centre
  WHERE centre.id = visit.centre_id
-   AND visit.status = 'in_progress'
+   AND visit.status = %(in_progress)s
    AND visit.checked_out_at IS NULL
    AND visit.checkout_alerted_at IS NULL
    AND visit.ends_at + make_interval(mins => centre.safety_checkout_grace_minutes) < %(now)s
@@ -85,7 +85,7 @@ def checkout_overdue_alert(now: dt.datetime) -> int:
     planned end raises one alert to the centre's managers (and the banner, until someone
     checks out)."""
     with connection.cursor() as cursor:
-        cursor.execute(_MARK_OVERDUE, {"now": now})
+        cursor.execute(_MARK_OVERDUE, {"now": now, "in_progress": VisitStatus.IN_PROGRESS.value})
         overdue = cursor.fetchall()
     if not overdue:
         return 0

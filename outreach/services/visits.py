@@ -41,6 +41,7 @@ from outreach.models import (
     AnnouncementRecipient,
     AnnouncementResponse,
     BookingKind,
+    EmergencyGround,
     HomeVisit,
     NextStep,
     VisitAnnouncement,
@@ -74,10 +75,11 @@ def briefing_key(case: Case) -> str:
 
 
 def earliest_start_day(centre: Centre, announced_on: dt.date | None) -> dt.date:
-    """The first day a visit may take place: the notice period after the announcement, or,
-    before one is made, after today (an announcement can't be made earlier than today)."""
-    today = timezone.localdate()
-    return max(announced_on or today, today) + dt.timedelta(days=centre.visit_notice_days)
+    """The first day a visit may take place: the notice period after the day the announcement
+    was made (which may be recorded days later: a letter posted on Monday counts from
+    Monday), or, before one is made, after today (it can't be made earlier than today)."""
+    start = announced_on if announced_on is not None else timezone.localdate()
+    return start + dt.timedelta(days=centre.visit_notice_days)
 
 
 def usable_announcement(visit: HomeVisit) -> VisitAnnouncement | None:
@@ -246,15 +248,25 @@ def _book(visit: HomeVisit, staff: list[User]) -> None:
     )
 
 
+def _checked_override_reason(*, rule: str, ground: str, reason: str) -> str:
+    """An override names a rule and gives its reason; the notice period's, an emergency."""
+    if rule not in VisitRule.values:
+        raise ValidationError({"override_rule": _("例外とするルールを選んでください。")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"override_reason": _("例外とする理由を入力してください。")})
+    if (rule == VisitRule.NOTICE_PERIOD and not ground) or (
+        ground and ground not in EmergencyGround.values
+    ):
+        raise ValidationError({"override_ground": _("緊急の事由を選んでください。")})
+    return reason
+
+
 def _override_create(
     visit: HomeVisit, *, by: User, rule: str, ground: str, reason: str, ip: str | None
 ) -> VisitOverride:
     _refuse_unless_manager(by)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"override_reason": _("例外とする理由を入力してください。")})
-    if rule == VisitRule.NOTICE_PERIOD and not ground:
-        raise ValidationError({"override_ground": _("緊急の事由を選んでください。")})
+    reason = _checked_override_reason(rule=rule, ground=ground, reason=reason)
     override, created = VisitOverride.objects.get_or_create(
         visit=visit, rule=rule, defaults={"by": by, "ground": ground, "reason": reason}
     )
@@ -294,6 +306,9 @@ def visit_plan(
     requested = {o.rule: o for o in overrides}
     if requested:
         _refuse_unless_manager(by)
+    # First: an override without its reason is refused as such, not as the rule it would lift.
+    for request in requested.values():
+        _checked_override_reason(rule=request.rule, ground=request.ground, reason=request.reason)
     assignees = centre_staff(case.centre, staff, field="staff")
     if not assignees:
         raise ValidationError({"staff": _("訪問する職員を選んでください。")})
@@ -354,10 +369,12 @@ def visit_update(
     announcement = visit.announcements.order_by("-made_at", "-id").first()
     moved = starts_at != visit.starts_at or ends_at != visit.ends_at
     if moved or visit.status == VisitStatus.POSTPONED:
+        # The new time has not been announced yet (the earlier announcement was of the old
+        # one): like a new plan, it is the notice period from today.
         _check_notice(
             visit.centre,
             starts_at,
-            announcement.made_on if announcement else None,
+            None,
             overridden=has_override(visit, VisitRule.NOTICE_PERIOD),
         )
     changed = [

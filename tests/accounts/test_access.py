@@ -44,6 +44,9 @@ PUBLIC_PREFIXES = (
     "/healthz",
     "/i18n/",
     "/static/",
+    # A user's private iCalendar feed: calendar apps can't sign in, the token is the key (a
+    # wrong one is a 404; tests/outreach/test_calendar_feed.py).
+    "/outreach/calendar/feed/1.ics",
 )
 
 

@@ -37,9 +37,10 @@ def test_audit_trail_page_is_paginated_for_managers(as_mallory, case):
 
 # Session, user, the manager's authenticator (second factor), the user's centre ids, the case,
 # the paginator's count, the centre names in the menu, the inbox badge, the sweep's heartbeat
-# (the stale-sweep banner managers see) and the page of events (user joined). Opening the
-# trail is not itself written to it.
-AUDIT_TRAIL_QUERIES = 10
+# (the stale-sweep banner managers see), the visits whose check-out is overdue (the safety
+# banner managers see) and the page of events (user joined). Opening the trail is not itself
+# written to it.
+AUDIT_TRAIL_QUERIES = 11
 
 
 def test_audit_trail_query_count_does_not_grow_with_events(

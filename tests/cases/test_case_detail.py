@@ -75,12 +75,13 @@ def test_a_truncated_timeline_says_so_and_links_to_the_whole_log(
 # milestones (prefetched), the consents, the sensitive information (casework roles only), the
 # centre names in the menu and the inbox badge; the household panel that `families` adds
 # (the members, their contacts: two; tests/families counts it with fifty members) and the
-# ibasho panel that `outreach` adds (visits aggregated by month: one). Was a budget of at
-# most 30.
-CASE_PAGE_QUERIES = 19
+# ibasho panel that `outreach` adds (visits aggregated by month: one) and its home visits
+# panel (the upcoming and recent visits: one). Was a budget of at most 30.
+CASE_PAGE_QUERIES = 20
 # A manager also passes the second factor (their authenticator is read), sees whether the
-# sweep is running (its heartbeat) and who viewed the case (one query, viewers joined).
-CASE_PAGE_QUERIES_FOR_A_MANAGER = CASE_PAGE_QUERIES + 3
+# sweep is running (its heartbeat), whether a visit's check-out is overdue (the safety banner)
+# and who viewed the case (one query, viewers joined).
+CASE_PAGE_QUERIES_FOR_A_MANAGER = CASE_PAGE_QUERIES + 4
 
 
 def test_case_page_query_count_does_not_grow_with_contacts(

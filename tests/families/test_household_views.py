@@ -612,9 +612,9 @@ def test_opening_the_edit_form_that_shows_health_notes_is_an_audited_view(
 # plan and its milestones, the consents, the sensitive information, the centre names in the
 # menu and the inbox badge; and the household panel: the members (links with members joined),
 # their contacts with this case (one aggregate) and, once there are members, their other
-# cases (siblings sharing a parent: one prefetch); and the ibasho panel that `outreach`
-# adds (visits aggregated by month: one).
-CASE_PAGE_QUERIES = 20
+# cases (siblings sharing a parent: one prefetch); and the ibasho and home visits panels that
+# `outreach` adds (one each).
+CASE_PAGE_QUERIES = 21
 # An 80/50 household also reads its contingency plan.
 CASE_PAGE_QUERIES_8050 = CASE_PAGE_QUERIES + 1
 

@@ -1,6 +1,8 @@
 """`manage.py seed_demo` fills the ibasho: a weekly series with past sessions, named attendance
 (contacts of those cases) and walk-ins, one of them linked with consent, and a session today
-for the door's check-in. Running it again changes nothing; some demo cases stay silent."""
+for the door's check-in; and home visits in every state, one of them under way with its
+check-out overdue (the managers alerted) and one a manager's emergency override. Running it
+again changes nothing; some demo cases stay silent."""
 
 import datetime as dt
 import os
@@ -10,10 +12,24 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import Centre
-from cases.choices import CaseStatus, ConsentScope, ContactSource
+from accounts.models import AuditEvent, Centre, Role, User
+from cases.choices import CaseStatus, Channel, ConsentScope, ContactSource
 from cases.models import Case, ContactEntry
-from outreach.models import IbashoAttendance, IbashoSeries, IbashoSession, StaffBooking, WalkIn
+from outreach.models import (
+    TWO_WAY_OUTCOMES,
+    HomeVisit,
+    IbashoAttendance,
+    IbashoSeries,
+    IbashoSession,
+    StaffBooking,
+    VisitAnnouncement,
+    VisitOutcome,
+    VisitOverride,
+    VisitRule,
+    VisitStatus,
+    WalkIn,
+)
+from reminders.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +47,10 @@ def _counts() -> tuple[int, ...]:
         WalkIn.objects.count(),
         StaffBooking.objects.count(),
         ContactEntry.objects.count(),
+        HomeVisit.objects.count(),
+        VisitAnnouncement.objects.count(),
+        VisitOverride.objects.count(),
+        Notification.objects.count(),
     )
 
 
@@ -82,3 +102,85 @@ def test_seed_demo_creates_the_ibasho_of_each_centre_and_is_idempotent():
         )
         assert silent.exists()
         assert not silent.filter(ibasho_attendances__isnull=False).exists()
+
+
+def test_seed_demo_makes_home_visits_in_every_state_through_the_services():
+    _seed()
+    now = timezone.now()
+    for centre in Centre.objects.all():
+        visits = HomeVisit.objects.filter(centre=centre)
+        assert set(visits.values_list("status", flat=True)) == set(VisitStatus.values)
+        assert (
+            AuditEvent.objects.filter(
+                model="outreach.homevisit", action="create", object_id__in=visits.values("pk")
+            ).count()
+            == visits.count()
+        )
+
+        # Done with each outcome, each one a home-visit contact dated from its check-in in the
+        # past, two-way only when someone was met or answered.
+        done = visits.filter(status=VisitStatus.DONE).select_related("contact")
+        assert sorted(done.values_list("outcome", flat=True)) == sorted(VisitOutcome.values)
+        for visit in done:
+            assert visit.checked_in_at < visit.checked_out_at < now
+            assert visit.contact.channel == Channel.HOME_VISIT
+            assert visit.contact.source == ContactSource.HOME_VISIT
+            assert visit.contact.occurred_at == visit.checked_in_at
+            assert visit.contact.two_way == (visit.outcome in TWO_WAY_OUTCOMES)
+            # agreed a full notice period before it took place
+            (announcement,) = visit.announcements.all()
+            assert announcement.response == "agreed"
+            assert (
+                timezone.localdate(visit.starts_at) - announcement.made_on
+            ).days >= centre.visit_notice_days
+        assert [v.outcome for v in done if not v.report] == [VisitOutcome.NO_ANSWER]
+        assert done.get(outcome=VisitOutcome.REFUSED).next_step
+
+        # The person's "no" when announced: cancelled, on the timeline, a next step offered.
+        refused = visits.get(status=VisitStatus.CANCELLED)
+        assert refused.announcements.get().response == "refused" and refused.next_step
+        assert ContactEntry.objects.filter(
+            case=refused.case,
+            source=ContactSource.HOME_VISIT,
+            two_way=True,
+            occurred_at__gt=now - dt.timedelta(hours=1),
+        ).exists()
+        postponed = visits.get(status=VisitStatus.POSTPONED)
+        assert postponed.announcements.get().response == "change_date"
+        assert not postponed.bookings.exists() and not refused.bookings.exists()
+        assert visits.get(status=VisitStatus.MISSED).ends_at < now
+
+        # Under way, its check-out overdue: alerted once, to the centre's managers only.
+        (overdue,) = visits.filter(status=VisitStatus.IN_PROGRESS)
+        assert overdue.checkout_overdue and overdue.checkout_alerted_at is not None
+        assert overdue.checked_in_at is not None and overdue.checked_out_at is None
+        managers = set(User.objects.filter(centres=centre, role=Role.MANAGER))
+        alerts = Notification.objects.filter(
+            kind="visit_checkout_overdue", context__visit_id=overdue.pk
+        )
+        assert {n.recipient for n in alerts} == managers
+        assert alerts.count() == 2 * len(managers)  # e-mail and inbox
+
+        # A manager's emergency override: a police welfare check, confirmed without notice.
+        (override,) = VisitOverride.objects.filter(visit__centre=centre)
+        assert (override.rule, override.ground) == (VisitRule.NOTICE_PERIOD, "police")
+        assert override.by.role == Role.MANAGER and override.reason
+        assert override.visit.status == VisitStatus.CONFIRMED
+        assert not override.visit.announcements.exists()
+        assert AuditEvent.objects.filter(
+            model="outreach.visitoverride", object_id=override.pk, user=override.by
+        ).exists()
+
+        # What the beat reminds of: a visit to announce, a briefing unread, a report to write.
+        reminded = set(Notification.objects.filter(centre=centre).values_list("kind", flat=True))
+        assert {"visit_announcement_due", "visit_report_due"} <= reminded
+        half_briefed = [
+            visit
+            for visit in visits.filter(status=VisitStatus.CONFIRMED)
+            if sorted(a.briefing_acknowledged_at is None for a in visit.assignments.all())
+            == [False, True]
+        ]
+        assert len(half_briefed) == 1
+        assert timezone.localdate(half_briefed[0].starts_at) == timezone.localdate() + dt.timedelta(
+            days=1
+        )

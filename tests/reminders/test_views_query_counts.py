@@ -58,9 +58,10 @@ def test_inbox_query_count_does_not_grow_with_reminders(
 
 # Session, user, the manager's authenticator (second factor), the user's centre ids, the
 # paginator's count, the page of escalated cases (centre and counsellor joined), the centre
-# names in the menu, the inbox badge, the sweep's heartbeat (the stale-sweep banner) and the
-# failed notifications (recipient joined).
-ESCALATIONS_QUERIES = 10
+# names in the menu, the inbox badge, the sweep's heartbeat (the stale-sweep banner), the
+# visits whose check-out is overdue (the safety banner) and the failed notifications
+# (recipient joined).
+ESCALATIONS_QUERIES = 11
 
 
 def test_escalations_query_count_does_not_grow_with_cases_or_failures(
@@ -88,9 +89,9 @@ def test_escalations_query_count_does_not_grow_with_cases_or_failures(
 # Session, user, the user's centre ids, the centres (the home view's list, then again for the
 # menu's names: two queries for the same rows) and the inbox badge.
 HOME_QUERIES = 6
-# A manager also passes the second factor (their authenticator) and sees whether the sweep is
-# running (its heartbeat).
-HOME_QUERIES_FOR_A_MANAGER = HOME_QUERIES + 2
+# A manager also passes the second factor (their authenticator), sees whether the sweep is
+# running (its heartbeat) and whether a visit's check-out is overdue (the safety banner).
+HOME_QUERIES_FOR_A_MANAGER = HOME_QUERIES + 3
 
 
 def test_home_page_query_count_does_not_grow_with_cases_or_reminders(

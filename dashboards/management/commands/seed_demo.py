@@ -1,5 +1,6 @@
 """Demo data for a first look: two centres, five users, and each app's own demo records
-(realistic cases from `cases.demo`, then a sweep so silent cases show). It lives in the top
+(realistic cases from `cases.demo`, then a sweep so silent cases show; home visits from
+`outreach.demo`, then the visits' watch so the overdue check-out alerts). It lives in the top
 layer because it fills every app. Idempotent: running it again changes nothing already there."""
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from django.utils import timezone
 from accounts.models import Centre, Role, User
 from cases.demo import seed_demo_cases
 from families.demo import seed_demo_families
-from outreach.demo import seed_demo_ibasho
+from outreach.demo import seed_demo_ibasho, seed_demo_visits
+from outreach.services import visits_watch
 from reminders.services import sweep_silence
 
 DEMO_PASSWORD = "tsunagu-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -72,7 +74,7 @@ class Command(BaseCommand):
         )
 
     def seed_apps(self, centres: dict[str, Centre]) -> None:
-        created_any = False
+        created_any = visits_seeded = False
         for key, centre in centres.items():
             created = seed_demo_cases(centre=centre, seed=ord(key))
             if created:
@@ -84,6 +86,14 @@ class Command(BaseCommand):
             visits = seed_demo_ibasho(centre=centre)
             if visits:
                 self.stdout.write(f"{centre.name}: an ibasho series, {visits} visits")
+            home_visits = seed_demo_visits(centre=centre)
+            if home_visits:
+                visits_seeded = True
+                self.stdout.write(f"{centre.name}: {home_visits} home visits")
         if created_any:
             # A sweep as it ran a week ago, so managers find escalated cases on day one.
             sweep_silence(now=timezone.now() - dt.timedelta(days=8))
+        if visits_seeded:
+            # The beat's watch, once: the overdue check-out alerts the managers (and shows
+            # their banner), and the reminders of the visits that need something are queued.
+            visits_watch()
