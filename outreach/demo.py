@@ -517,7 +517,9 @@ def _moved(visit: HomeVisit, *, to: dt.datetime) -> HomeVisit:
         created_at=F("created_at") + delta,
     )
     VisitAnnouncement.objects.filter(visit=visit).update(
-        made_at=F("made_at") + delta, created_at=F("created_at") + delta
+        made_at=F("made_at") + delta,
+        announced_start=F("announced_start") + delta,
+        created_at=F("created_at") + delta,
     )
     VisitAssignment.objects.filter(visit=visit, briefing_acknowledged_at__isnull=False).update(
         briefing_acknowledged_at=F("briefing_acknowledged_at") + delta

@@ -254,6 +254,9 @@ class VisitAnnouncement(models.Model):
     visit = models.ForeignKey(HomeVisit, on_delete=models.CASCADE, related_name="announcements")
     method = models.CharField(_("予告の方法"), max_length=12, choices=AnnouncementMethod.choices)
     made_at = models.DateTimeField(_("予告した日時"))
+    # The visit's start as announced: once the visit moves, this announcement (and the
+    # person's answer) is of another date, and the new one must be announced.
+    announced_start = models.DateTimeField(_("予告した訪問日時"), editable=False)
     recipient = models.CharField(
         _("予告した相手"), max_length=10, choices=AnnouncementRecipient.choices
     )

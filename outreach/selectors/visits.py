@@ -30,7 +30,12 @@ from outreach.models import (
     VisitRule,
     VisitStatus,
 )
-from outreach.services.visits import EARLIEST_CHECK_IN, Checklist, earliest_start_day
+from outreach.services.visits import (
+    EARLIEST_CHECK_IN,
+    Checklist,
+    earliest_start_day,
+    usable_announcement,
+)
 
 BRIEFING_CONTACTS = 5
 BRIEFING_EARLIER_VISITS = 10
@@ -66,13 +71,6 @@ def visit_for_user(user: User, pk: int) -> HomeVisit:
 
 def is_assigned(user: User, visit: HomeVisit) -> bool:
     return any(a.user_id == user.pk for a in visit.assignments.all())
-
-
-def latest_announcement(visit: HomeVisit) -> VisitAnnouncement | None:
-    """From the prefetched announcements (services.visits.usable_announcement asks the
-    database)."""
-    announcements = list(visit.announcements.all())
-    return max(announcements, key=lambda a: (a.made_at, a.pk)) if announcements else None
 
 
 def members_by_id(case: Case) -> dict[int, FamilyMember]:
@@ -194,7 +192,7 @@ def _before_announcement(visit: HomeVisit, checklist: Checklist) -> NextAction:
 
 
 def _announced(visit: HomeVisit, checklist: Checklist) -> NextAction:
-    latest = latest_announcement(visit)
+    latest = usable_announcement(visit)
     overridden = VisitRule.NOTICE_PERIOD in checklist.overrides
     if latest is not None and not overridden:
         earliest = earliest_start_day(visit.centre, latest.made_on)

@@ -69,14 +69,19 @@ RETURNING visit.id, visit.case_id, visit.centre_id, visit.ends_at
 """
 
 
-def _managers(centre_ids: set[int]) -> dict[int, list[User]]:
-    by_centre: dict[int, list[User]] = {pk: [] for pk in centre_ids}
-    managers = User.objects.filter(
-        role=Role.MANAGER, is_active=True, centres__in=centre_ids
+def _safety_recipients(centre_ids: set[int]) -> dict[int, list[User]]:
+    """The centre's active managers; a centre without one (a vacancy, an account being
+    replaced) falls back to its administrators, so an alert is never sent to nobody."""
+    by_centre: dict[int, dict[str, list[User]]] = {pk: {} for pk in centre_ids}
+    users = User.objects.filter(
+        role__in=[Role.MANAGER, Role.ADMIN], is_active=True, centres__in=centre_ids
     ).annotate(centre_id=F("centres"))
-    for manager in managers:
-        by_centre[manager.centre_id].append(manager)  # type: ignore[attr-defined]
-    return by_centre
+    for user in users:
+        by_centre[user.centre_id].setdefault(user.role, []).append(user)  # type: ignore[attr-defined]
+    return {
+        pk: roles.get(Role.MANAGER) or roles.get(Role.ADMIN) or []
+        for pk, roles in by_centre.items()
+    }
 
 
 @transaction.atomic
@@ -89,12 +94,16 @@ def checkout_overdue_alert(now: dt.datetime) -> int:
         overdue = cursor.fetchall()
     if not overdue:
         return 0
-    managers = _managers({centre_id for _id, _case, centre_id, _end in overdue})
-    visits = HomeVisit.objects.select_related("case__centre").in_bulk([row[0] for row in overdue])
+    recipients = _safety_recipients({centre_id for _id, _case, centre_id, _end in overdue})
+    visits = HomeVisit.objects.select_related("case__centre", "case__primary_counsellor").in_bulk(
+        [row[0] for row in overdue]
+    )
     for visit_id, case_id, centre_id, ends_at in overdue:
         visit = visits[visit_id]
+        # Nobody to tell at the centre: the case's counsellor, rather than no one.
+        fallback = [visit.case.primary_counsellor] if visit.case.primary_counsellor else []
         notification_queue(
-            recipients=managers[centre_id],
+            recipients=recipients[centre_id] or fallback,
             kind="visit_checkout_overdue",
             context={
                 "case_id": case_id,

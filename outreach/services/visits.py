@@ -82,10 +82,21 @@ def earliest_start_day(centre: Centre, announced_on: dt.date | None) -> dt.date:
     return start + dt.timedelta(days=centre.visit_notice_days)
 
 
+def announcements_of_this_time(visit: HomeVisit) -> list[VisitAnnouncement]:
+    """The announcements of the visit's current time, oldest first (from the prefetched
+    announcements when there are): those of an earlier time are of another visit, as far
+    as the person knows."""
+    return sorted(
+        (a for a in visit.announcements.all() if a.announced_start == visit.starts_at),
+        key=lambda a: (a.made_at, a.pk),
+    )
+
+
 def usable_announcement(visit: HomeVisit) -> VisitAnnouncement | None:
-    """The latest announcement, unless the person refused or asked for another date (then the
-    date is not agreed: the next announcement is needed)."""
-    latest = visit.announcements.order_by("-made_at", "-id").first()
+    """The latest announcement of the visit's current time, unless the person refused or
+    asked for another date (then the date is not agreed: the next announcement is needed)."""
+    announced = announcements_of_this_time(visit)
+    latest = announced[-1] if announced else None
     if latest is None or latest.response in (
         AnnouncementResponse.REFUSED,
         AnnouncementResponse.CHANGE_DATE,
@@ -125,7 +136,7 @@ def visit_checklist(visit: HomeVisit) -> Checklist:
     overrides = frozenset(o.rule for o in visit.overrides.all())
     pair_required = visit.centre.pair_visit_required
     return Checklist(
-        announced=bool(visit.announcements.all()) or visit.status != VisitStatus.PLANNED,
+        announced=bool(announcements_of_this_time(visit)),
         confirmed=visit.status
         in (VisitStatus.CONFIRMED, VisitStatus.IN_PROGRESS, VisitStatus.DONE),
         briefed=len(acknowledged),
@@ -366,7 +377,6 @@ def visit_update(
         raise ValidationError({"staff": _("訪問する職員を選んでください。")})
     _check_times(starts_at, ends_at)
     _check_pair(visit.centre, assignees, overridden=has_override(visit, VisitRule.PAIR))
-    announcement = visit.announcements.order_by("-made_at", "-id").first()
     moved = starts_at != visit.starts_at or ends_at != visit.ends_at
     if moved or visit.status == VisitStatus.POSTPONED:
         # The new time has not been announced yet (the earlier announcement was of the old
@@ -384,9 +394,10 @@ def visit_update(
     ]
     visit.starts_at, visit.ends_at, visit.purpose = starts_at, ends_at, purpose.strip()
     if moved or "purpose" in changed or visit.status == VisitStatus.POSTPONED:
-        # Back to what the person has heard of it: a date or purpose they never heard is not
-        # agreed, so the visit needs announcing (or confirming) again.
-        visit.status = VisitStatus.ANNOUNCED if announcement else VisitStatus.PLANNED
+        # Back to what the person has heard of it: a new time was never announced (planned);
+        # a new purpose for the same time needs confirming again (announced).
+        announced = usable_announcement(visit) is not None
+        visit.status = VisitStatus.ANNOUNCED if announced else VisitStatus.PLANNED
         visit.status_reason = ""
     visit.full_clean(exclude=["case", "centre", "created_by"])
     _saved(visit, "starts_at", "ends_at", "purpose", "status", "status_reason")
@@ -481,6 +492,7 @@ def visit_announce(
         visit=visit,
         method=method,
         made_at=made_at,
+        announced_start=visit.starts_at,
         recipient=recipient,
         recipient_member_id=recipient_member_id,
         response=response,
@@ -583,6 +595,21 @@ def briefing_acknowledge(*, visit: HomeVisit, by: User, ip: str | None = None) -
     return assignment
 
 
+def _check_gates(visit: HomeVisit) -> None:
+    """Rules 2 and 4 before a visit starts: every assignee briefed, two going (each unless a
+    manager overrode it)."""
+    checklist = visit_checklist(visit)
+    if not checklist.pair_ok:
+        raise ValidationError(
+            _("このセンターでは訪問は2名以上で行います（管理者の例外承認がありません）。")
+        )
+    if not checklist.briefing_ok:
+        raise ValidationError(
+            _("ブリーフィングを確認していない担当者がいます: %(names)s")
+            % {"names": "、".join(str(user) for user in checklist.not_briefed)}
+        )
+
+
 def _refuse_unless_may_act(visit: HomeVisit, by: User) -> None:
     if not may_act_on(by, visit):
         raise PermissionDenied(_("この訪問の担当者ではありません。"))
@@ -601,16 +628,7 @@ def visit_check_in(*, visit: HomeVisit, by: User, ip: str | None = None) -> Home
     now = timezone.now()
     if now < visit.starts_at - EARLIEST_CHECK_IN:
         raise ValidationError(_("チェックインは訪問予定の2時間前からできます。"))
-    checklist = visit_checklist(visit)
-    if not checklist.pair_ok:
-        raise ValidationError(
-            _("このセンターでは訪問は2名以上で行います（管理者の例外承認がありません）。")
-        )
-    if not checklist.briefing_ok:
-        raise ValidationError(
-            _("ブリーフィングを確認していない担当者がいます: %(names)s")
-            % {"names": "、".join(str(user) for user in checklist.not_briefed)}
-        )
+    _check_gates(visit)
     visit.status = VisitStatus.IN_PROGRESS
     visit.checked_in_at, visit.checked_in_by = now, by
     _saved(visit, "status", "checked_in_at", "checked_in_by")
@@ -659,8 +677,12 @@ def visit_record_outcome(
     if outcome not in VisitOutcome.values:
         raise ValidationError({"outcome": _("訪問の結果を選んでください。")})
     now = timezone.now()
-    if visit.checked_in_at is None and visit.starts_at > now:
-        raise ValidationError(_("訪問の開始予定より前に結果は記録できません。"))
+    if visit.checked_in_at is None:
+        # Recorded afterwards, without a check-in: it still took place only if it could
+        # have started (nobody goes unbriefed, or alone against the centre's rule).
+        if visit.starts_at > now:
+            raise ValidationError(_("訪問の開始予定より前に結果は記録できません。"))
+        _check_gates(visit)
     if visit.checked_in_at is not None and visit.checked_out_at is None:
         visit.checked_out_at, visit.checked_out_by = now, by
     started = visit.checked_in_at or visit.starts_at

@@ -157,6 +157,9 @@ def test_an_outcome_needs_a_confirmed_or_started_visit(case, alice, bob, status)
 def test_a_confirmed_visit_not_checked_in_takes_its_outcome_after_its_start(case, alice, bob):
     visit = planned(case, alice, [alice, bob])
     announce(visit, alice, "agreed")
+    with at(on(13, 10)):  # it could have started: both were briefed
+        services.briefing_acknowledge(visit=visit, by=alice)
+        services.briefing_acknowledge(visit=visit, by=bob)
     with at(on(14, 9, 50)), pytest.raises(ValidationError):
         services.visit_record_outcome(visit=visit, by=alice, outcome="letter_left")
     with at(on(14, 13)):
@@ -310,7 +313,8 @@ def test_asking_for_another_date_postpones_the_visit_until_it_is_given_one(case,
             staff=[alice, bob],
         )
     visit.refresh_from_db()
-    assert visit.status == VisitStatus.ANNOUNCED and visit.status_reason == ""
+    # The new date has not been announced: the visit is planned again.
+    assert visit.status == VisitStatus.PLANNED and visit.status_reason == ""
     assert StaffBooking.objects.filter(visit=visit).count() == 2
     # Confirming needs the new date announced (the last answer was "another date").
     with at(on(3, 10)):
@@ -343,7 +347,8 @@ def test_moving_a_confirmed_visit_asks_for_confirmation_again(case, alice, bob):
             staff=[alice, bob],
         )
     visit.refresh_from_db()
-    assert visit.status == VisitStatus.ANNOUNCED
+    # The "yes" was to the old time: the new one is to be announced (and agreed) again.
+    assert visit.status == VisitStatus.PLANNED
     assert audited(visit, changed_fields=["ends_at", "staff", "starts_at"])
 
 

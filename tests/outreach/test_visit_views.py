@@ -415,7 +415,7 @@ def test_moving_a_confirmed_visit_asks_to_announce_it_again(as_alice, case, alic
     )
     assert response.status_code == 302
     visit.refresh_from_db()
-    assert visit.status == VisitStatus.ANNOUNCED
+    assert visit.status == VisitStatus.PLANNED  # the new date is to be announced
     assert timezone.localtime(visit.starts_at) == tokyo(2026, 12, 15, 10)
     assert "予告と確定をやり直してください" in page(as_alice.get(url("visit_detail", visit.pk)))
 

@@ -151,6 +151,23 @@ def test_a_missing_check_out_alerts_each_manager_of_the_centre_once_after_the_gr
     assert_by_ids_only("visit_checkout_overdue", case)
 
 
+def test_without_a_manager_the_alert_goes_to_the_centre_s_administrators(
+    case, centre_a, centre_b, alice, bob
+):
+    """A vacancy never means an alert to nobody."""
+    UserFactory(username="dave", role=Role.MANAGER, centre=centre_b)
+    UserFactory(username="root", role=Role.ADMIN, centre=centre_a)
+    under_way(case, alice, bob)
+    assert watch(on(14, 13, 1)).checkout_alerts == 1
+    assert notified("visit_checkout_overdue") == both_channels("root")
+
+
+def test_with_nobody_to_tell_at_the_centre_the_case_s_counsellor_is_alerted(case, alice, bob):
+    under_way(case, alice, bob)
+    assert watch(on(14, 13, 1)).checkout_alerts == 1
+    assert notified("visit_checkout_overdue") == both_channels("alice")
+
+
 def test_the_centre_s_own_grace_decides_when_the_alert_goes(case, centre_a, alice, bob, managers):
     centre_a.safety_checkout_grace_minutes = 30
     centre_a.save()
