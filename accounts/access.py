@@ -69,6 +69,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": _OVERSIGHT,
     "escalations.view": _OVERSIGHT,
     "notifications.view_failed": _OVERSIGHT,
+    # The managers' dashboard of a centre (or of all the user's centres).
+    "dashboard.view": _OVERSIGHT,
+    # The centre's monthly and fiscal-year statistics, and their CSV/XLSX exports.
+    "statistics.view": _OVERSIGHT,
+    # Handing cases over (one case, a leaving counsellor's caseload, a move to another centre).
+    "caseload.transfer": _OVERSIGHT,
 }
 
 

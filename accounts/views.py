@@ -27,7 +27,10 @@ from accounts.services import client_ip
 
 @login_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Each role lands here: their centre, their role and what they can do from here."""
+    """Each role lands here: their centre, their role and what they can do from here.
+    Counsellors start from their day instead (a URL name: accounts sits below dashboards)."""
+    if request.user.is_counsellor:
+        return redirect(reverse("dashboards:my_day"))
     return render(
         request,
         "accounts/home.html",

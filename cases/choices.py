@@ -60,6 +60,9 @@ class ClosureReason(models.TextChoices):
     CONTACT_LOST = "contact_lost", _("連絡途絶")
     DECLINED = "declined", _("支援辞退")
     DEATH = "death", _("死亡")
+    # Set by a move to another centre (cases.services.case_move_to_centre), never chosen by
+    # hand: the case goes on there under a new number.
+    TRANSFERRED = "transferred", _("他センターへ移管")
 
 
 class PersonAware(models.TextChoices):

@@ -214,7 +214,13 @@ class StatusForm(forms.Form):
     ]
     to_status = forms.ChoiceField(label=_("操作"), choices=ACTIONS)
     closure_reason = forms.ChoiceField(
-        label=_("終結理由"), choices=[("", "---------"), *ClosureReason.choices], required=False
+        label=_("終結理由"),
+        # A move to another centre closes a case through its own screen, never by hand.
+        choices=[
+            ("", "---------"),
+            *(c for c in ClosureReason.choices if c[0] != ClosureReason.TRANSFERRED),
+        ],
+        required=False,
     )
     paused_until = JapaneseDateField(label=_("休止期限"), required=False)
     note = forms.CharField(label=_("理由・メモ"), required=False, max_length=300)

@@ -47,6 +47,8 @@ class IntakeExtension:
 
 _case_panels: dict[str, CasePanel] = {}
 _intake_extensions: dict[str, IntakeExtension] = {}
+# (*, case, by, ip) -> None, by name: called in the transaction that closes a case.
+_on_case_closed: dict[str, Callable[..., object]] = {}
 
 
 def register_case_panel(panel: CasePanel) -> None:
@@ -55,6 +57,16 @@ def register_case_panel(panel: CasePanel) -> None:
 
 def register_intake_extension(extension: IntakeExtension) -> None:
     _intake_extensions[extension.prefix] = extension
+
+
+def register_on_case_closed(name: str, callback: Callable[..., object]) -> None:
+    """`outreach` cancels a closed case's planned home visits (and frees their staff)."""
+    _on_case_closed[name] = callback
+
+
+def case_closed(*, case: Case, by: User, ip: str | None) -> None:
+    for callback in _on_case_closed.values():
+        callback(case=case, by=by, ip=ip)
 
 
 def case_panels(request: AuthenticatedHttpRequest, case: Case) -> list[dict[str, Any]]:

@@ -195,6 +195,17 @@ class Case(PersonName, models.Model):
         related_name="+",
         db_index=False,
     )
+    # The case this one continues at another centre (the family moved): the old case is
+    # closed as transferred and keeps its contacts, so each centre counts its own.
+    transferred_from = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,  # the old case may be disposed of after retention
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="transferred_to",
+        verbose_name=_("移管元のケース"),
+    )
 
     class Meta:
         verbose_name = _("ケース")
@@ -388,6 +399,42 @@ class CaseStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status}→{self.to_status}"
+
+
+class CaseAssignment(models.Model):
+    """A change of the responsible counsellor (担当者): one case reassigned, a leaving
+    counsellor's caseload handed over, or the first counsellor at a new centre. Shown on the
+    case's timeline; the reason is the manager's words, never sent in a notification."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    at = models.DateTimeField(default=timezone.now)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("前の担当者"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("新しい担当者"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    reason = models.CharField(_("理由"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("担当者の変更")
+        verbose_name_plural = _("担当者の変更")
+        indexes = [models.Index(fields=["case", "-at"], name="assignment_case_recent")]
+
+    def __str__(self) -> str:
+        return f"assignment#{self.pk}"
 
 
 EARLIEST_CONTACT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)

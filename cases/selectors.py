@@ -30,7 +30,14 @@ def case_list_queryset(user: User) -> QuerySet[Case]:
 
 
 def case_detail_queryset() -> QuerySet[Case]:
-    return Case.objects.select_related("centre", "primary_counsellor", "created_by")
+    # The cases a move to another centre links this one with, joined (no query of their own).
+    return Case.objects.select_related(
+        "centre",
+        "primary_counsellor",
+        "created_by",
+        "transferred_from__centre",
+        "transferred_to__centre",
+    )
 
 
 def get_case_for_user(user: User, pk: Any, queryset: QuerySet[Case] | None = None) -> Case:
@@ -43,9 +50,17 @@ def get_case_for_user(user: User, pk: Any, queryset: QuerySet[Case] | None = Non
 
 @dataclass
 class TimelineItem:
-    kind: str  # contact | status | assessment | milestone | referral
+    kind: str  # contact | status | assessment | milestone | referral | assignment
     at: dt.datetime
     obj: Any
+
+
+# What the timeline shows of a user (their name), not the whole row (the password hash).
+_ASSIGNMENT_USER_FIELDS = tuple(
+    f"{relation}__{name}"
+    for relation in ("from_user", "to_user", "by")
+    for name in ("display_name", "first_name", "last_name", "username")
+)
 
 
 def _as_datetime(day: dt.date) -> dt.datetime:
@@ -53,7 +68,8 @@ def _as_datetime(day: dt.date) -> dt.datetime:
 
 
 def case_timeline(case: Case) -> list[TimelineItem]:
-    """Contacts, status changes, assessments, milestones reached and referrals, newest first."""
+    """Contacts, status changes, assessments, milestones reached, referrals and changes of
+    counsellor, newest first."""
     items: list[TimelineItem] = []
     for contact in case.contacts.select_related("staff")[:TIMELINE_LIMIT]:
         items.append(TimelineItem("contact", contact.occurred_at, contact))
@@ -67,6 +83,11 @@ def case_timeline(case: Case) -> list[TimelineItem]:
         items.append(TimelineItem("milestone", _as_datetime(milestone.achieved_on), milestone))
     for referral in case.referrals.select_related("consent")[:TIMELINE_LIMIT]:
         items.append(TimelineItem("referral", _as_datetime(referral.referred_on), referral))
+    assignments = case.assignments.select_related("from_user", "to_user", "by").only(
+        "at", "reason", "case_id", *_ASSIGNMENT_USER_FIELDS
+    )
+    for assignment in assignments[:TIMELINE_LIMIT]:
+        items.append(TimelineItem("assignment", assignment.at, assignment))
     items.sort(key=lambda item: item.at, reverse=True)
     return items
 

@@ -1,5 +1,10 @@
-"""(being built)"""
+"""The managers' dashboard, included at /dashboards/centre/ (`?centre=<id>` for one of the
+user's centres)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from dashboards.views import manager as views
+
+urlpatterns = [
+    path("", views.manager_dashboard, name="manager"),
+]

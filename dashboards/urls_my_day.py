@@ -1,5 +1,9 @@
-"""(being built)"""
+"""The counsellor's day, included at /dashboards/my-day/."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from dashboards.views import my_day as views
+
+urlpatterns = [
+    path("", views.my_day, name="my_day"),
+]

@@ -9,6 +9,8 @@ class OutreachConfig(AppConfig):
     def ready(self) -> None:
         from cases import hooks
         from outreach import panels
+        from outreach.services.visits import visits_of_closed_case_cancel
 
         hooks.register_case_panel(panels.IBASHO_PANEL)
         hooks.register_case_panel(panels.VISITS_PANEL)
+        hooks.register_on_case_closed("home_visits", visits_of_closed_case_cancel)

@@ -45,6 +45,11 @@ KINDS: dict[str, MessageKind] = {
         "reminders/notifications/visit_checkout_overdue.txt",
         frozenset({"case_id", "case_number", "visit_id", "minutes_overdue"}),
     ),
+    # A case handed to a new counsellor (dashboards: reassignment, caseload transfer, a move
+    # to another centre): the number only, never the name or the manager's reason.
+    "case_assigned": MessageKind(
+        "reminders/notifications/case_assigned.txt", frozenset({"case_id", "case_number"})
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditAction, Centre, User
+from cases import hooks
 from cases.choices import CaseStatus, ContactSource, SilenceStage
 from cases.models import Case, CaseSensitiveInfo, CaseStatusChange
 from cases.services.audit import case_audit_change, case_audit_record
@@ -177,4 +178,8 @@ def case_change_status(
         note=note,
     )
     case_audit_change(by=by, obj=case, case=case, ip=ip, fields=["status"])
+    if to_status == CaseStatus.CLOSED:
+        # In the same transaction: the apps above end what a closed case must not keep
+        # going (its planned home visits).
+        hooks.case_closed(case=case, by=by, ip=ip)
     return case

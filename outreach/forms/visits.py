@@ -210,8 +210,11 @@ class AnnounceForm(forms.Form):
         super().__init__(*args, **kwargs)
         recipient = self.fields["recipient"]
         assert isinstance(recipient, forms.ChoiceField)
+        # Only members who agreed to be contacted by the centre can be announced to.
         recipient.choices = [(PERSON, AnnouncementRecipient.PERSON.label)] + [
-            (f"{MEMBER_PREFIX}{pk}", member_label(member)) for pk, member in members.items()
+            (f"{MEMBER_PREFIX}{pk}", member_label(member))
+            for pk, member in members.items()
+            if member.contact_consent
         ]
         if not self.is_bound:
             self.initial["made_at"] = timezone.localtime().replace(second=0, microsecond=0)

@@ -131,6 +131,12 @@ class HomeVisit(models.Model):
     )
     # Set once by the check-out watch (one alert per visit, however often it runs).
     checkout_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the watch last reminded of, so each reminder goes once per date (or briefing) and
+    # the watch skips what it has done: the start announced-reminded for, the briefing key
+    # reminded of, and whether the report was.
+    announce_reminded_for = models.DateTimeField(null=True, blank=True, editable=False)
+    briefing_reminded_key = models.CharField(max_length=64, blank=True, editable=False)
+    report_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The contact entry the outcome wrote to the case's log.
     contact = models.OneToOneField(
         ContactEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -257,6 +263,8 @@ class VisitAnnouncement(models.Model):
     # The visit's start as announced: once the visit moves, this announcement (and the
     # person's answer) is of another date, and the new one must be announced.
     announced_start = models.DateTimeField(_("予告した訪問日時"), editable=False)
+    # And its purpose as announced: a new purpose is not what the person agreed to either.
+    announced_purpose = models.CharField(max_length=300, editable=False, default="")
     recipient = models.CharField(
         _("予告した相手"), max_length=10, choices=AnnouncementRecipient.choices
     )
@@ -313,13 +321,18 @@ class VisitOverride(models.Model):
         verbose_name=_("承認した管理者"),
     )
     at = models.DateTimeField(_("日時"), default=timezone.now)
+    # The start it was granted for: an emergency tomorrow is not one next week, so a moved
+    # visit is back under the rules until a manager decides again.
+    for_start = models.DateTimeField(_("対象の訪問日時"), editable=False)
 
     class Meta:
         ordering = ["at"]
         verbose_name = _("訪問ルールの例外承認")
         verbose_name_plural = _("訪問ルールの例外承認")
         constraints = [
-            models.UniqueConstraint(fields=["visit", "rule"], name="one_override_per_rule"),
+            models.UniqueConstraint(
+                fields=["visit", "rule", "for_start"], name="one_override_per_rule_and_start"
+            ),
             models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
             models.CheckConstraint(
                 condition=~Q(rule="notice_period") | ~Q(ground=""),

@@ -28,7 +28,7 @@ from outreach.models import (
     VisitAssignment,
     VisitStatus,
 )
-from outreach.services.visits import briefing_key
+from outreach.services.visits import BRIEFING_PREFETCH, briefing_key
 
 # Sunday first, as Japanese calendars are laid out.
 SUNDAY_FIRST = calendar.Calendar(firstweekday=calendar.SUNDAY)
@@ -163,7 +163,7 @@ def _visits(scope: Scope, first: dt.date, last: dt.date) -> QuerySet[HomeVisit]:
             starts_at__lt=_day_start(last + dt.timedelta(days=1)),
         )
         .select_related("centre", "case__centre")
-        .prefetch_related(_ASSIGNMENTS)
+        .prefetch_related(_ASSIGNMENTS, BRIEFING_PREFETCH)
         .order_by("starts_at", "id")
     )
     if scope.staff is not None:

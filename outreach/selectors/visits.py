@@ -31,6 +31,7 @@ from outreach.models import (
     VisitStatus,
 )
 from outreach.services.visits import (
+    BRIEFING_PREFETCH,
     EARLIEST_CHECK_IN,
     Checklist,
     earliest_start_day,
@@ -47,8 +48,8 @@ PANEL_RECENT = 5
 
 
 def _with_everything(queryset: QuerySet[HomeVisit]) -> QuerySet[HomeVisit]:
-    """A visit with its case, staff (and their briefing), announcements and overrides: four
-    queries, whatever their number."""
+    """A visit with its case, staff (and their briefing), announcements, overrides and the
+    household the briefing's key reads: a fixed number of queries, whatever their number."""
     return queryset.select_related(
         "case__centre", "centre", "checked_in_by", "checked_out_by", "report_by"
     ).prefetch_related(
@@ -60,6 +61,7 @@ def _with_everything(queryset: QuerySet[HomeVisit]) -> QuerySet[HomeVisit]:
         ),
         Prefetch("announcements", queryset=VisitAnnouncement.objects.select_related("created_by")),
         Prefetch("overrides", queryset=VisitOverride.objects.select_related("by")),
+        BRIEFING_PREFETCH,
     )
 
 

@@ -21,13 +21,16 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from accounts import access
 from accounts.models import Role, User
+from cases.choices import CaseStatus
 from outreach.models import HomeVisit, VisitStatus
-from outreach.services.visits import briefing_key
+from outreach.services.visits import BRIEFING_PREFETCH, briefing_key
 from reminders.services import notification_queue
 
-# Reminders about visits further back than this are not worth sending any more.
 REPORT_REMINDER_AFTER = dt.timedelta(days=2)
+# Reminders about visits further back than this are not worth sending any more.
+REPORT_REMINDER_WINDOW = dt.timedelta(days=30)
 ANNOUNCEMENT_MARGIN_DAYS = 2
 BRIEFING_REMINDER_BEFORE = dt.timedelta(days=1)
 _DAY = dt.timedelta(days=1)
@@ -125,73 +128,105 @@ def _days_before_start(days_field: str, *, plus: int) -> ExpressionWrapper:
     return ExpressionWrapper(F("starts_at") - days, output_field=DateTimeField())
 
 
-def _assignee_reminders(
-    visits: list[HomeVisit], *, kind: str, key: str, only_unbriefed: bool = False
-) -> int:
-    queued = 0
-    for visit in visits:
-        assignments = list(visit.assignments.all())
-        if only_unbriefed:
-            current = briefing_key(visit.case)
-            assignments = [a for a in assignments if not a.has_acknowledged(current)]
-            dedupe = f"visit:{visit.pk}:{key}:{current}"
-        else:
-            dedupe = f"visit:{visit.pk}:{key}"
-        if not assignments:
-            continue
-        queued += notification_queue(
-            recipients=[a.user for a in assignments],
-            kind=kind,
-            context={
-                "case_id": visit.case_id,
-                "case_number": visit.case.case_number,
-                "visit_id": visit.pk,
-                "visit_date": timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
-            },
-            dedupe_key=dedupe,
-            case=visit.case,
-        )
-    return queued
+def _remind(visit: HomeVisit, recipients: list[User], *, kind: str, dedupe: str) -> int:
+    if not recipients:
+        return 0
+    return notification_queue(
+        recipients=recipients,
+        kind=kind,
+        context={
+            "case_id": visit.case_id,
+            "case_number": visit.case.case_number,
+            "visit_id": visit.pk,
+            "visit_date": timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
+        },
+        # Of this date: a visit moved to another day is reminded of again.
+        dedupe_key=f"visit:{visit.pk}:{dedupe}:{visit.starts_at:%Y%m%d%H%M}",
+        case=visit.case,
+    )
 
 
-def _with_people(queryset: QuerySet[HomeVisit]) -> list[HomeVisit]:
-    return list(queryset.select_related("case__centre").prefetch_related("assignments__user"))
+def _candidates(queryset: QuerySet[HomeVisit]) -> list[HomeVisit]:
+    """Visits of open cases (a closed case's visits are cancelled with it), with what the
+    reminders read: the case, the assignees, and the household the briefing key reads."""
+    return list(
+        queryset.exclude(case__status=CaseStatus.CLOSED)
+        .select_related("case__centre", "case__primary_counsellor")
+        .prefetch_related("assignments__user", BRIEFING_PREFETCH)
+    )
 
 
 @transaction.atomic
 def announcement_due_remind(now: dt.datetime) -> int:
     """Not yet announced `visit_notice_days` + 2 days before the visit: time to announce it,
-    or move it (announcing later would break the notice period)."""
-    visits = HomeVisit.objects.annotate(
-        announce_by=_days_before_start("centre__visit_notice_days", plus=ANNOUNCEMENT_MARGIN_DAYS)
-    ).filter(status=VisitStatus.PLANNED, starts_at__gt=now, announce_by__lte=now)
-    return _assignee_reminders(_with_people(visits), kind="visit_announcement_due", key="announce")
+    or move it (announcing later would break the notice period). To the assignees who can
+    announce (casework), else the case's counsellor; once per date (`announce_reminded_for`
+    spares the next runs even the loading)."""
+    visits = _candidates(
+        HomeVisit.objects.annotate(
+            announce_by=_days_before_start(
+                "centre__visit_notice_days", plus=ANNOUNCEMENT_MARGIN_DAYS
+            )
+        )
+        .filter(status=VisitStatus.PLANNED, starts_at__gt=now, announce_by__lte=now)
+        .exclude(announce_reminded_for=F("starts_at"))
+    )
+    queued = 0
+    for visit in visits:
+        who = [a.user for a in visit.assignments.all() if access.can(a.user, "visit.manage")]
+        if not who and visit.case.primary_counsellor is not None:
+            who = [visit.case.primary_counsellor]
+        queued += _remind(visit, who, kind="visit_announcement_due", dedupe="announce")
+    HomeVisit.objects.filter(pk__in=[v.pk for v in visits]).update(
+        announce_reminded_for=F("starts_at")
+    )
+    return queued
 
 
 @transaction.atomic
 def briefing_unacknowledged_remind(now: dt.datetime) -> int:
     """The day before a visit, the assignees who have not acknowledged the current briefing.
-    A change to the risk facts is a new briefing, so it is reminded of again."""
-    visits = HomeVisit.objects.filter(
-        status__in=[VisitStatus.ANNOUNCED, VisitStatus.CONFIRMED],
-        starts_at__gt=now,
-        starts_at__lte=now + BRIEFING_REMINDER_BEFORE,
+    A change to the risk facts is a new briefing, so it is reminded of again
+    (`briefing_reminded_key`); a day's visits are few, so they are read each run."""
+    visits = _candidates(
+        HomeVisit.objects.filter(
+            status__in=[VisitStatus.ANNOUNCED, VisitStatus.CONFIRMED],
+            starts_at__gt=now,
+            starts_at__lte=now + BRIEFING_REMINDER_BEFORE,
+        )
     )
-    return _assignee_reminders(
-        _with_people(visits),
-        kind="visit_briefing_unacknowledged",
-        key="briefing",
-        only_unbriefed=True,
-    )
+    queued = 0
+    for visit in visits:
+        current = briefing_key(visit.case)
+        if visit.briefing_reminded_key == current:
+            continue
+        unbriefed = [a.user for a in visit.assignments.all() if not a.has_acknowledged(current)]
+        queued += _remind(
+            visit, unbriefed, kind="visit_briefing_unacknowledged", dedupe=f"briefing:{current}"
+        )
+        HomeVisit.objects.filter(pk=visit.pk).update(briefing_reminded_key=current)
+    return queued
 
 
 @transaction.atomic
 def report_due_remind(now: dt.datetime) -> int:
-    """Two days after the planned end, a visit without its outcome (or its report)."""
-    visits = HomeVisit.objects.filter(
-        Q(status__in=[VisitStatus.CONFIRMED, VisitStatus.IN_PROGRESS])
-        | Q(status=VisitStatus.DONE, report=""),
-        ends_at__lte=now - REPORT_REMINDER_AFTER,
-        ends_at__gt=now - REPORT_REMINDER_AFTER - dt.timedelta(days=30),
+    """Two days after the planned end, a visit without its outcome (or its report): once."""
+    visits = _candidates(
+        HomeVisit.objects.filter(
+            Q(status__in=[VisitStatus.CONFIRMED, VisitStatus.IN_PROGRESS])
+            | Q(status=VisitStatus.DONE, report=""),
+            ends_at__lte=now - REPORT_REMINDER_AFTER,
+            ends_at__gt=now - REPORT_REMINDER_AFTER - REPORT_REMINDER_WINDOW,
+            report_reminded_at__isnull=True,
+        )
     )
-    return _assignee_reminders(_with_people(visits), kind="visit_report_due", key="report")
+    queued = 0
+    for visit in visits:
+        queued += _remind(
+            visit,
+            [a.user for a in visit.assignments.all()],
+            kind="visit_report_due",
+            dedupe="report",
+        )
+    HomeVisit.objects.filter(pk__in=[v.pk for v in visits]).update(report_reminded_at=now)
+    return queued

@@ -22,9 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Prefetch
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -34,6 +36,7 @@ from accounts.services import centre_staff
 from cases import services as case_services
 from cases.choices import CaseStatus, Channel, ContactSource, Counterpart
 from cases.models import Case
+from families.models import HouseholdLink
 from outreach.models import (
     OUTCOME_COUNTERPART,
     TWO_WAY_OUTCOMES,
@@ -60,8 +63,19 @@ EARLIEST_CHECK_IN = dt.timedelta(hours=2)
 
 
 def briefing_key(case: Case) -> str:
-    """What an acknowledgement is of: the risk flags and whether the person knows about the
-    family's consultations. A change to any of them asks every assignee again."""
+    """What an acknowledgement is of: the risk flags, whether the person knows about the
+    family's consultations (the case's, and each household member's), and who of the
+    household may be contacted. A change to any of them asks every assignee again. Reads
+    `case.household_links` with their members (prefetch them: `BRIEFING_PREFETCH`)."""
+    household = sorted(
+        (
+            link.member_id,
+            link.person_aware,
+            int(link.member.contact_consent),
+            link.member.status,
+        )
+        for link in case.household_links.all()
+    )
     facts = "|".join(
         [
             str(int(case.risk_self_harm)),
@@ -69,9 +83,23 @@ def briefing_key(case: Case) -> str:
             str(int(case.risk_8050)),
             str(int(case.risk_parent_ill)),
             case.person_aware,
+            repr(household),
         ]
     )
     return hashlib.sha256(facts.encode()).hexdigest()[:16]
+
+
+# What `briefing_key` reads, for the querysets of visits that compute it: one query.
+BRIEFING_PREFETCH = Prefetch(
+    "case__household_links", queryset=HouseholdLink.objects.select_related("member")
+)
+
+
+def stored_text(text: Any) -> str:
+    """Text kept in a record (a reason, a contact note) is in the centre's language, not in
+    the language of whoever happened to write it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 def earliest_start_day(centre: Centre, announced_on: dt.date | None) -> dt.date:
@@ -87,7 +115,11 @@ def announcements_of_this_time(visit: HomeVisit) -> list[VisitAnnouncement]:
     announcements when there are): those of an earlier time are of another visit, as far
     as the person knows."""
     return sorted(
-        (a for a in visit.announcements.all() if a.announced_start == visit.starts_at),
+        (
+            a
+            for a in visit.announcements.all()
+            if a.announced_start == visit.starts_at and a.announced_purpose == visit.purpose
+        ),
         key=lambda a: (a.made_at, a.pk),
     )
 
@@ -105,8 +137,14 @@ def usable_announcement(visit: HomeVisit) -> VisitAnnouncement | None:
     return latest
 
 
+def current_overrides(visit: HomeVisit) -> list[VisitOverride]:
+    """The overrides granted for the visit's current start (from the prefetched ones when
+    there are): after a move, the visit is back under the rules."""
+    return [o for o in visit.overrides.all() if o.for_start == visit.starts_at]
+
+
 def has_override(visit: HomeVisit, rule: str) -> bool:
-    return any(override.rule == rule for override in visit.overrides.all())
+    return any(override.rule == rule for override in current_overrides(visit))
 
 
 @dataclass(frozen=True)
@@ -133,7 +171,7 @@ def visit_checklist(visit: HomeVisit) -> Checklist:
     key = briefing_key(visit.case)
     assignments = list(visit.assignments.all())
     acknowledged = [a for a in assignments if a.has_acknowledged(key)]
-    overrides = frozenset(o.rule for o in visit.overrides.all())
+    overrides = frozenset(o.rule for o in current_overrides(visit))
     pair_required = visit.centre.pair_visit_required
     return Checklist(
         announced=bool(announcements_of_this_time(visit)),
@@ -279,7 +317,10 @@ def _override_create(
     _refuse_unless_manager(by)
     reason = _checked_override_reason(rule=rule, ground=ground, reason=reason)
     override, created = VisitOverride.objects.get_or_create(
-        visit=visit, rule=rule, defaults={"by": by, "ground": ground, "reason": reason}
+        visit=visit,
+        rule=rule,
+        for_start=visit.starts_at,
+        defaults={"by": by, "ground": ground, "reason": reason},
     )
     if created:
         _audit(visit, by=by, action=AuditAction.CREATE, obj=override, ip=ip, fields=[rule])
@@ -376,8 +417,10 @@ def visit_update(
     if not assignees:
         raise ValidationError({"staff": _("訪問する職員を選んでください。")})
     _check_times(starts_at, ends_at)
-    _check_pair(visit.centre, assignees, overridden=has_override(visit, VisitRule.PAIR))
-    moved = starts_at != visit.starts_at or ends_at != visit.ends_at
+    pair_overridden = has_override(visit, VisitRule.PAIR) and starts_at == visit.starts_at
+    _check_pair(visit.centre, assignees, overridden=pair_overridden)
+    # A new start is a new visit as far as the person knows; a longer or shorter one is not.
+    moved = starts_at != visit.starts_at
     if moved or visit.status == VisitStatus.POSTPONED:
         # The new time has not been announced yet (the earlier announcement was of the old
         # one): like a new plan, it is the notice period from today.
@@ -385,7 +428,7 @@ def visit_update(
             visit.centre,
             starts_at,
             None,
-            overridden=has_override(visit, VisitRule.NOTICE_PERIOD),
+            overridden=has_override(visit, VisitRule.NOTICE_PERIOD) and not moved,
         )
     changed = [
         name
@@ -475,6 +518,8 @@ def visit_announce(
         (VisitStatus.PLANNED, VisitStatus.ANNOUNCED, VisitStatus.CONFIRMED),
         _("この訪問には予告を記録できません。"),
     )
+    _check_case_open(visit)
+    _check_recipient(visit, recipient, recipient_member_id)
     if made_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"made_at": _("未来の日時は入力できません。")})
     if made_at >= visit.starts_at:
@@ -493,6 +538,7 @@ def visit_announce(
         method=method,
         made_at=made_at,
         announced_start=visit.starts_at,
+        announced_purpose=visit.purpose,
         recipient=recipient,
         recipient_member_id=recipient_member_id,
         response=response,
@@ -504,21 +550,46 @@ def visit_announce(
     _audit(visit, by=by, action=AuditAction.CREATE, obj=announcement, ip=ip)
     if response == AnnouncementResponse.AGREED:
         _set_status(visit, VisitStatus.CONFIRMED, by=by, ip=ip)
-    elif response == AnnouncementResponse.NO_ANSWER:
+    elif response == AnnouncementResponse.NO_ANSWER and visit.status == VisitStatus.PLANNED:
+        # (A reminder letter to a visit already agreed leaves it agreed.)
         _set_status(visit, VisitStatus.ANNOUNCED, by=by, ip=ip)
     elif response == AnnouncementResponse.CHANGE_DATE:
-        _call_off(visit, VisitStatus.POSTPONED, _("本人・家族が日程の変更を希望"), by=by, ip=ip)
+        reason = stored_text(_("本人・家族が日程の変更を希望"))
+        _call_off(visit, VisitStatus.POSTPONED, reason, by=by, ip=ip)
     elif refused:
         _refusal_record(visit, announcement, by=by, ip=ip)
         _call_off(
             visit,
             VisitStatus.CANCELLED,
-            _("本人・家族が訪問を断った"),
+            stored_text(_("本人・家族が訪問を断った")),
             by=by,
             ip=ip,
             next_step=next_step or NextStep.LETTER,
         )
     return announcement
+
+
+def _check_recipient(visit: HomeVisit, recipient: str, member_id: int | None) -> None:
+    """Announced to the person, or to a member of this case's household who may be
+    contacted by the centre (another case's member, or one who has not agreed to be
+    contacted, is refused: the form offers only the right ones, this holds for any caller)."""
+    if recipient == AnnouncementRecipient.PERSON:
+        if member_id is not None:
+            raise ValidationError({"recipient": _("本人への予告に家族は選べません。")})
+        return
+    if recipient != AnnouncementRecipient.HOUSEHOLD:
+        raise ValidationError({"recipient": _("予告した相手を選んでください。")})
+    if member_id is None:
+        raise ValidationError({"recipient": _("予告した家族を選んでください。")})
+    link = (
+        HouseholdLink.objects.filter(case=visit.case, member_id=member_id)
+        .select_related("member")
+        .first()
+    )
+    if link is None:
+        raise ValidationError({"recipient": _("このケースの世帯の家族を選んでください。")})
+    if not link.member.contact_consent:
+        raise ValidationError({"recipient": _("この家族はセンターからの連絡に同意していません。")})
 
 
 def _refusal_record(
@@ -538,8 +609,10 @@ def _refusal_record(
             "channel": _ANNOUNCEMENT_CHANNEL[AnnouncementMethod(announcement.method)],
             "counterpart": Counterpart.FAMILY if from_family else Counterpart.PERSON,
             "two_way": True,
-            "note": _("訪問の予告（%(day)s予定）に対し、訪問を断られた。")
-            % {"day": _day(timezone.localdate(visit.starts_at))},
+            "note": stored_text(
+                _("訪問の予告（%(day)s予定）に対し、訪問を断られた。")
+                % {"day": _day(timezone.localdate(visit.starts_at))}
+            ),
         },
     )
 
@@ -562,6 +635,7 @@ def visit_confirm(*, visit: HomeVisit, by: User, ip: str | None = None) -> HomeV
         (VisitStatus.PLANNED, VisitStatus.ANNOUNCED),
         _("この訪問は確定できる状態ではありません。"),
     )
+    _check_case_open(visit)
     overridden = has_override(visit, VisitRule.NOTICE_PERIOD)
     announcement = usable_announcement(visit)
     if announcement is None and not overridden:
@@ -580,16 +654,27 @@ def visit_confirm(*, visit: HomeVisit, by: User, ip: str | None = None) -> HomeV
 
 
 @transaction.atomic
-def briefing_acknowledge(*, visit: HomeVisit, by: User, ip: str | None = None) -> VisitAssignment:
-    """An assignee has read the current briefing."""
+def briefing_acknowledge(
+    *, visit: HomeVisit, by: User, key: str | None = None, ip: str | None = None
+) -> VisitAssignment:
+    """An assignee has read the briefing whose key they were shown (the page posts it back).
+    If the risk facts changed while they were reading, what they read is not the current
+    briefing: they are asked to read it again. (`key=None`: the current one, for callers
+    that show no page, such as the demo.)"""
     visit = _locked(visit)
     assignment = visit.assignments.filter(user=by).first()
     if assignment is None:
         raise ValidationError(_("この訪問の担当者だけがブリーフィングを確認できます。"))
     if not visit.is_open:
         raise ValidationError(_("この訪問は終わっています。"))
+    _check_case_open(visit)
+    current = briefing_key(visit.case)
+    if key is not None and key != current:
+        raise ValidationError(
+            _("読んでいる間にブリーフィングが更新されました。もう一度読んでから確認してください。")
+        )
     assignment.briefing_acknowledged_at = timezone.now()
-    assignment.briefing_key = briefing_key(visit.case)
+    assignment.briefing_key = current
     assignment.save(update_fields=["briefing_acknowledged_at", "briefing_key"])
     _audit(visit, by=by, obj=assignment, ip=ip, fields=["briefing_acknowledged_at"])
     return assignment
@@ -610,6 +695,11 @@ def _check_gates(visit: HomeVisit) -> None:
         )
 
 
+def _check_case_open(visit: HomeVisit) -> None:
+    if visit.case.status == CaseStatus.CLOSED:
+        raise ValidationError(_("ケースが終結しているため、この訪問は進められません。"))
+
+
 def _refuse_unless_may_act(visit: HomeVisit, by: User) -> None:
     if not may_act_on(by, visit):
         raise PermissionDenied(_("この訪問の担当者ではありません。"))
@@ -625,9 +715,17 @@ def visit_check_in(*, visit: HomeVisit, by: User, ip: str | None = None) -> Home
     if visit.status == VisitStatus.IN_PROGRESS:
         return visit
     _check_status(visit, (VisitStatus.CONFIRMED,), _("確定していない訪問は開始できません。"))
+    _check_case_open(visit)
     now = timezone.now()
     if now < visit.starts_at - EARLIEST_CHECK_IN:
         raise ValidationError(_("チェックインは訪問予定の2時間前からできます。"))
+    if now > visit.checkout_due_at():
+        # Checking in days later would start a safety watch over a visit long over.
+        raise ValidationError(
+            _(
+                "訪問の予定時刻をかなり過ぎています。チェックインではなく、訪問の結果を記録してください。"
+            )
+        )
     _check_gates(visit)
     visit.status = VisitStatus.IN_PROGRESS
     visit.checked_in_at, visit.checked_in_by = now, by
@@ -724,8 +822,8 @@ def visit_record_outcome(
 
 
 def _contact_note(outcome: str, report: str) -> str:
-    label = str(VisitOutcome(outcome).label)
-    return f"【{_('訪問')}: {label}】\n{report}" if report else f"【{_('訪問')}: {label}】"
+    heading = stored_text(f"【{_('訪問')}: {VisitOutcome(outcome).label}】")
+    return f"{heading}\n{report}" if report else heading
 
 
 @transaction.atomic
@@ -794,5 +892,29 @@ def visit_call_off(
     if status == VisitStatus.CANCELLED:
         allowed.append(VisitStatus.POSTPONED)
     _check_status(visit, allowed, _("この訪問は中止・延期できる状態ではありません。"))
+    if status == VisitStatus.MISSED and visit.starts_at > timezone.now():
+        raise ValidationError(
+            {"status": _("まだ予定の時刻になっていない訪問は未実施にできません。")}
+        )
     _call_off(visit, status, reason, by=by, ip=ip, next_step=next_step)
     return visit
+
+
+def visits_of_closed_case_cancel(*, case: Case, by: User, ip: str | None = None) -> int:
+    """A case closed (the person died, moved, declined support): its visits still ahead are
+    cancelled, their staff freed, and no reminder goes out about them. One under way is left
+    to its check-out: its staff are still out there."""
+    cancelled = 0
+    ahead = HomeVisit.objects.select_related("case", "centre").filter(
+        case=case,
+        status__in=[
+            VisitStatus.PLANNED,
+            VisitStatus.ANNOUNCED,
+            VisitStatus.CONFIRMED,
+            VisitStatus.POSTPONED,
+        ],
+    )
+    for visit in ahead.select_for_update(of=("self",)):
+        _call_off(visit, VisitStatus.CANCELLED, stored_text(_("ケースの終結")), by=by, ip=ip)
+        cancelled += 1
+    return cancelled

@@ -20,7 +20,11 @@ def login(client: Client, username: str, password: str, language: str = "ja"):
 def test_login_and_logout_in_both_languages(alice, language, home_text, logout_text):
     client = Client()
     response = login(client, "alice", PASSWORD, language)
-    assert response.redirect_chain[-1][0] == reverse("home")
+    # Home, which sends a counsellor on to their day.
+    assert [url for url, _status in response.redirect_chain][-2:] == [
+        reverse("home"),
+        reverse("dashboards:my_day"),
+    ]
     assert response.context["user"] == alice
     assert home_text in response.content.decode()
 
@@ -61,7 +65,9 @@ def test_each_role_lands_on_its_home_page_with_its_links(centre_a, role, expecte
         verify_second_factor(client, user)
         response = client.get(reverse("home"), follow=True)
     body = response.content.decode()
-    assert response.request["PATH_INFO"] == reverse("home")
+    # A counsellor's home is their day (dashboards:my_day); the other roles keep theirs.
+    landing = "dashboards:my_day" if role == Role.COUNSELLOR else "home"
+    assert response.request["PATH_INFO"] == reverse(landing)
     assert centre_a.name in body
     assert str(Role(role).label) in body
     assert reverse(expected_link) in body
@@ -150,7 +156,8 @@ def test_server_error_page_is_bilingual():
 
 
 def test_language_switch_names_each_language_in_itself(as_alice):
-    body = as_alice.get(reverse("home")).content.decode()
+    body = as_alice.get(reverse("home"), follow=True).content.decode()
     assert 'data-testid="lang-en">English<' in body
     as_alice.cookies["django_language"] = "en"
-    assert 'data-testid="lang-ja">日本語<' in as_alice.get(reverse("home")).content.decode()
+    body = as_alice.get(reverse("home"), follow=True).content.decode()
+    assert 'data-testid="lang-ja">日本語<' in body

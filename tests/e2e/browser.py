@@ -32,4 +32,5 @@ def log_in(page: Any, user: User) -> None:
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="ログイン", exact=True).click()
-    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))  # home, after the redirect
+    # Home, after the redirect (a counsellor's home is their day).
+    page.wait_for_url(re.compile(r"^https?://[^/]+/(dashboards/my-day/)?$"))

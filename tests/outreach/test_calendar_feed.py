@@ -108,7 +108,7 @@ def seeded(centre_a, centre_b, alice, bob, charlie, mallory):  # type: ignore[no
         by=alice,
         method="letter",
         made_at=timezone.now(),
-        recipient="household",
+        recipient="person",
         response="no_answer",
         note="予告メモ：母経由",
     )

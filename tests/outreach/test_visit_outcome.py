@@ -21,7 +21,7 @@ from outreach.models import (
     VisitOutcome,
     VisitStatus,
 )
-from tests.factories import UserFactory, make_case
+from tests.factories import UserFactory, make_case, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -232,6 +232,8 @@ def test_a_refusal_at_the_announcement_cancels_the_visit_and_is_kept_on_the_time
     case, alice, bob
 ):
     visit = planned(case, alice, [alice, bob])
+    with at(NOW):
+        mother = make_member(case, alice)
     with at(NOW + dt.timedelta(hours=1)):
         announcement = services.visit_announce(
             visit=visit,
@@ -239,6 +241,7 @@ def test_a_refusal_at_the_announcement_cancels_the_visit_and_is_kept_on_the_time
             method="via_family",
             made_at=NOW,
             recipient="household",
+            recipient_member_id=mother.pk,
             response="refused",
             next_step=NextStep.LATER_DATE,
         )
@@ -354,11 +357,13 @@ def test_moving_a_confirmed_visit_asks_for_confirmation_again(case, alice, bob):
 
 def test_a_visit_is_called_off_with_a_reason(case, alice, bob):
     visit = planned(case, alice, [alice, bob])
-    with at(NOW), pytest.raises(ValidationError):
+    with at(NOW), pytest.raises(ValidationError):  # not yet due: it can't have been missed
+        services.visit_call_off(visit=visit, by=alice, status="missed", reason="担当者の急病")
+    with at(on(14, 11)), pytest.raises(ValidationError):
         services.visit_call_off(visit=visit, by=alice, status="missed", reason=" ")
     with at(NOW), pytest.raises(ValidationError):
         services.visit_call_off(visit=visit, by=alice, status="done", reason="理由")
-    with at(NOW):
+    with at(on(14, 11)):
         services.visit_call_off(visit=visit, by=alice, status="missed", reason="担当者の急病")
     visit.refresh_from_db()
     assert (visit.status, visit.status_reason) == (VisitStatus.MISSED, "担当者の急病")

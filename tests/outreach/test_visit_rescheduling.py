@@ -90,12 +90,57 @@ def test_a_moved_visit_is_not_announced_until_its_new_date_is(agreed_visit, alic
     ]
 
 
-def test_a_new_purpose_for_the_same_time_needs_confirming_again(agreed_visit, alice) -> None:
+def test_a_new_purpose_needs_announcing_again(agreed_visit, alice) -> None:
+    """The person agreed to a visit "to hear how things are", not to another purpose."""
     with at(NOW + dt.timedelta(days=1)):
         visit = move(agreed_visit, alice, to=on(14), purpose="手紙の返事をうかがう")
-        assert visit.status == VisitStatus.ANNOUNCED
-        assert visit_checklist(visit_for_user(alice, visit.pk)).announced
-        services.visit_confirm(visit=visit, by=alice)
+        assert visit.status == VisitStatus.PLANNED
+        assert not visit_checklist(visit_for_user(alice, visit.pk)).announced
+        with pytest.raises(ValidationError, match="予告"):
+            services.visit_confirm(visit=visit, by=alice)
+
+
+def test_a_longer_visit_is_not_a_new_date(agreed_visit, alice) -> None:
+    """Only a new start asks for a new announcement: staying 30 minutes longer does not."""
+    with at(NOW + dt.timedelta(days=10)):  # 4 days before: a move would be refused
+        visit = services.visit_update(
+            visit=agreed_visit,
+            by=alice,
+            expected_version=agreed_visit.version,
+            starts_at=on(14),
+            ends_at=on(14, 11) + dt.timedelta(minutes=30),
+            purpose="近況をうかがう",
+            staff=list(agreed_visit.staff.all()),
+        )
+    assert visit.status == VisitStatus.CONFIRMED
+
+
+def test_an_emergency_override_is_of_its_date(centre_a, alice, bob, mallory) -> None:
+    """A police welfare check tomorrow is not one next week: a moved visit is back under the
+    notice period until a manager decides again."""
+    with at(NOW):
+        case = make_case(centre_a, alice, primary_counsellor=alice)
+        visit = services.visit_plan(
+            case=case,
+            by=mallory,
+            starts_at=on(1),
+            ends_at=on(1, 11),
+            purpose="安否確認",
+            staff=[alice, bob],
+            overrides=[
+                services.OverrideRequest(
+                    rule="notice_period", ground="police", reason="警察からの安否確認の要請"
+                )
+            ],
+        )
+        services.visit_confirm(visit=visit, by=alice)  # no announcement: the emergency
+        visit.refresh_from_db()
+        with pytest.raises(ValidationError, match="以降"):
+            move(visit, alice, to=on(3))
+        visit = move(visit, alice, to=on(8))
+        assert visit.status == VisitStatus.PLANNED
+        with pytest.raises(ValidationError, match="予告"):
+            services.visit_confirm(visit=visit, by=alice)
 
 
 def test_an_outcome_recorded_without_a_check_in_passes_the_briefing_gate(

@@ -503,7 +503,7 @@ def test_check_in_is_blocked_until_everyone_is_briefed_then_works(case, alice, d
         visit.refresh_from_db()
         assert visit.status == VisitStatus.CONFIRMED
 
-        client.post(url("visit_acknowledge", visit.pk))
+        acknowledge(client, visit)
         body = page(client.get(url("visit_detail", visit.pk)))
         assert 'data-next="brief"' in body and "土井さん" in body
         services.briefing_acknowledge(visit=visit, by=dora)
@@ -590,9 +590,39 @@ def test_the_report_is_written_after_the_visit_and_is_version_locked(case, alice
         assert visit.report == "インターホンに応答なし。手紙を投函"
         entry = ContactEntry.objects.get(pk=visit.contact_id)
         assert not entry.two_way and "手紙を投函" in entry.note
-        # Staff not on the visit see that a report exists, not what it says.
+        # The report is the visit's contact note: staff who read the case's contact log
+        # read it here too, and reading it is on the audit trail.
         body = page(client_for(bob).get(url("visit_detail", visit.pk)))
-    assert "手紙を投函" not in body and 'data-testid="visit-outcome"' in body
+    assert "手紙を投函" in body and 'data-testid="visit-outcome"' in body
+    assert AuditEvent.objects.filter(
+        user=bob, action="view", model="outreach.homevisit", object_id=visit.pk
+    ).exists()
+
+
+def read_briefing(client, visit) -> str:
+    """Open the briefing, as a person does before acknowledging: the key of what was read."""
+    body = page(client.get(url("visit_briefing", visit.pk)))
+    found = re.search(r'name="key" value="([0-9a-f]+)"', body)
+    assert found, "the briefing page carries the key of what it shows"
+    return found.group(1)
+
+
+def acknowledge(client, visit):
+    return client.post(url("visit_acknowledge", visit.pk), {"key": read_briefing(client, visit)})
+
+
+def test_a_briefing_changed_while_it_was_read_is_to_be_read_again(case, alice, bob):
+    """Read with no risk flags; a colleague records violence at home; the acknowledgement of
+    the old briefing does not open the gate."""
+    visit = visit_of(case, alice, [alice, bob], status="confirmed", days_ahead=8)
+    client = client_for(bob)
+    key = read_briefing(client, visit)
+    type(case).objects.filter(pk=case.pk).update(risk_violence=True)
+    response = client.post(url("visit_acknowledge", visit.pk), {"key": key}, follow=True)
+    assert "もう一度読んで" in page(response)
+    assert not visit.assignments.get(user=bob).briefing_acknowledged_at
+    acknowledge(client, visit)  # read again: now it counts
+    assert visit.assignments.get(user=bob).briefing_acknowledged_at
 
 
 def test_an_assigned_staff_member_reads_the_briefing_and_checks_in(case, alice, bob):
@@ -601,7 +631,7 @@ def test_an_assigned_staff_member_reads_the_briefing_and_checks_in(case, alice, 
     with time_machine.travel(at_visit(visit), tick=True):
         client = client_for(bob)
         assert client.get(url("visit_briefing", visit.pk)).status_code == 200
-        client.post(url("visit_acknowledge", visit.pk))
+        acknowledge(client, visit)
         assert client.post(url("visit_check_in", visit.pk)).status_code == 302
         visit.refresh_from_db()
         assert (visit.status, visit.checked_in_by) == (VisitStatus.IN_PROGRESS, bob)
@@ -669,7 +699,7 @@ def test_a_risk_change_asks_every_assignee_to_acknowledge_again(case, alice, dor
     assert 'data-testid="acknowledge"' in body and "家庭内暴力" in body
     assert 'data-next="brief"' in page(client.get(url("visit_detail", visit.pk)))
 
-    client.post(url("visit_acknowledge", visit.pk))
+    acknowledge(client, visit)
     body = page(client.get(url("visit_briefing", visit.pk)))
     assert f'data-testid="ack-{alice.pk}" data-state="done"' in body
     assert f'data-testid="ack-{dora.pk}" data-state="again"' in body
@@ -700,7 +730,7 @@ def test_the_banner_appears_after_the_watch_alerts_and_goes_after_check_out(
         home = page(manager.get(reverse("home")))
         assert 'data-testid="visit-safety-banner"' in home and url("visit_safety") in home
         # Only the roles that watch over visits see it.
-        counsellor = page(client_for(alice).get(reverse("home")))
+        counsellor = page(client_for(alice).get(reverse("home"), follow=True))
         assert 'data-testid="visit-safety-banner"' not in counsellor
         safety = page(manager.get(url("visit_safety")))
         assert f'data-testid="safety-check-out-{visit.pk}"' in safety
@@ -763,9 +793,10 @@ def _grow(case, visit, alice, n):  # type: ignore[no-untyped-def]
 
 # Session, user, the user's centre ids, the visit (case, centre and who checked in, out and
 # reported joined), its staff, announcements and overrides (one query each), the household
-# members (who an announcement was made to, and the form's choices), the INSERT of the view
-# into the audit trail (the report is sensitive), the menu's centre names and the inbox badge.
-VISIT_PAGE_QUERIES = 11
+# members (who an announcement was made to, and the form's choices), the household links the
+# briefing's key reads, the INSERT of the view into the audit trail (the report is sensitive),
+# the menu's centre names and the inbox badge.
+VISIT_PAGE_QUERIES = 12
 
 
 def test_the_visit_page_query_count_does_not_grow(
@@ -781,10 +812,10 @@ def test_the_visit_page_query_count_does_not_grow(
 
 
 # Session, user, the user's centre ids, the visit with its staff, announcements and overrides
-# (four), the INSERT of the view into the audit trail, the last contacts, the earlier visits,
-# the consents to visits, the household (its members, their other cases, their contacts), the
-# menu's centre names and the inbox badge.
-BRIEFING_QUERIES = 16
+# (four) and the household links its key reads, the INSERT of the view into the audit trail,
+# the last contacts, the earlier visits, the consents to visits, the household (its members,
+# their other cases, their contacts), the menu's centre names and the inbox badge.
+BRIEFING_QUERIES = 17
 
 
 def test_the_briefing_query_count_does_not_grow(
@@ -818,10 +849,11 @@ def test_the_safety_list_query_count_does_not_grow(
                 other, alice, staff=[alice, dora], days_ahead=8, start_hour=hour, status="briefed"
             )
         )
-    with time_machine.travel(visits[0].starts_at + dt.timedelta(hours=7), tick=True):
-        for one in visits:
+    for one in visits:
+        with time_machine.travel(one.starts_at, tick=False):
             one.refresh_from_db()
-            services.visit_check_in(visit=one, by=alice)  # late, but checked in
+            services.visit_check_in(visit=one, by=alice)
+    with time_machine.travel(visits[0].starts_at + dt.timedelta(hours=7), tick=True):
         visits_watch(timezone.now() + dt.timedelta(hours=3))
         client = client_for(mallory)
         with django_assert_num_queries(SAFETY_QUERIES):

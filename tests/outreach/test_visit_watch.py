@@ -257,15 +257,16 @@ def test_an_unannounced_visit_is_reminded_notice_days_plus_two_before(case, alic
     later = planned(case, alice, [alice, bob], days=20)
     reminder_due = on(14, 10) - dt.timedelta(days=7 + 2)
     assert watch(reminder_due - MINUTE).announcement_reminders == 0
-    assert watch(reminder_due + MINUTE).announcement_reminders == 4  # 2 staff, 2 channels
-    assert notified("visit_announcement_due") == both_channels("alice", "bob")
+    # To those who can announce it: alice (counsellor), not bob (staff), 2 channels.
+    assert watch(reminder_due + MINUTE).announcement_reminders == 2
+    assert notified("visit_announcement_due") == both_channels("alice")
     assert set(
         Notification.objects.filter(kind="visit_announcement_due").values_list(
             "context__visit_id", flat=True
         )
     ) == {visit.pk}
     assert watch(reminder_due + dt.timedelta(hours=5)).announcement_reminders == 0
-    assert watch(on(11, 10, 1)).announcement_reminders == 4  # the later one's turn, once
+    assert watch(on(11, 10, 1)).announcement_reminders == 2  # the later one's turn, once
     assert watch(on(11, 11)).announcement_reminders == 0
     assert set(
         Notification.objects.filter(kind="visit_announcement_due").values_list(
@@ -280,7 +281,7 @@ def test_the_announcement_reminder_follows_the_centre_s_notice_period(case, cent
     centre_a.save()
     planned(case, alice, [alice, bob], days=20)
     assert watch(on(8, 9, 59)).announcement_reminders == 0  # 12 days before
-    assert watch(on(8, 10, 1)).announcement_reminders == 4
+    assert watch(on(8, 10, 1)).announcement_reminders == 2
 
 
 def test_a_briefing_not_acknowledged_is_reminded_the_day_before_to_those_who_did_not(
@@ -339,8 +340,37 @@ def test_the_whole_watch_run_twice_queues_nothing_new(case, alice, bob, managers
     under_way(case, alice, bob)
     planned(case, alice, [alice, bob], days=20)
     first = watch(on(14, 14))
-    assert first.checkout_alerts == 1 and first.announcement_reminders == 4
+    assert first.checkout_alerts == 1 and first.announcement_reminders == 2
     count = Notification.objects.count()
     again = watch(on(14, 14, 5))
     assert again.counts() == dict.fromkeys(again.counts(), 0)
     assert Notification.objects.count() == count
+
+
+def test_a_moved_visit_is_reminded_again_for_its_new_date(case, alice, bob):
+    visit = planned(case, alice, [alice, bob], days=14)
+    assert watch(on(5, 10, 1)).announcement_reminders == 2
+    with at(on(5, 11)):
+        services.visit_update(
+            visit=visit,
+            by=alice,
+            expected_version=visit.version,
+            starts_at=on(16, 10),
+            ends_at=on(16, 11),
+            purpose=visit.purpose,
+            staff=[alice, bob],
+        )
+    assert watch(on(5, 12)).announcement_reminders == 0  # not due yet for the 16th
+    assert watch(on(7, 10, 1)).announcement_reminders == 2
+
+
+def test_a_closed_case_s_visits_are_cancelled_and_reminded_of_no_more(case, alice, bob):
+    visit = planned(case, alice, [alice, bob], days=14)
+    with at(NOW + dt.timedelta(days=1)):
+        case_services.case_change_status(
+            case=case, by=alice, to_status="closed", closure_reason="declined"
+        )
+    visit.refresh_from_db()
+    assert visit.status == "cancelled" and visit.status_reason
+    assert not visit.bookings.exists()
+    assert watch(on(5, 10, 1)).announcement_reminders == 0

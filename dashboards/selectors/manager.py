@@ -1,0 +1,439 @@
+"""Reads for the managers' dashboard. Whatever the centre holds, the page costs four queries
+of its own (three for a manager of one centre): the centres to choose from, the open cases
+grouped by counsellor, stage and severity with their warning counts, the visits of the coming
+week with their staff, and one UNION ALL of every other count (the monthly trends, failed
+notifications, missing check-outs).
+
+Each number comes with the filter that lists exactly those records: the case list's filters
+(cases/filters.py) for everything about cases, and the page the number is shown on (the
+visits of the coming week are listed on the dashboard itself, as no visit list filters them).
+The tests follow every link and count the rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts import access
+from accounts.models import Centre, User
+from cases.choices import CaseStatus, Severity, SilenceStage, SupportStage
+from cases.filters import (
+    CONTINGENCY_MISSING,
+    PLAN_REVIEW_OVERDUE,
+    SEVERITY_NONE,
+    STATUS_ACTIVE,
+    plan_review_overdue,
+)
+from cases.models import Case, ContactEntry
+from families.models import AttendanceStatus, HouseholdLink, ProgrammeAttendance
+from outreach.models import HomeVisit, IbashoAttendance, VisitAssignment, VisitStatus
+from outreach.selectors.calendar import VisitItem, visit_item
+from outreach.selectors.case_panel import month_starts
+from reminders.models import Notification
+
+UPCOMING_DAYS = 7
+TREND_MONTHS = 12
+# Visits still ahead: what must be announced and briefed before they may go ahead.
+_AHEAD = (VisitStatus.PLANNED, VisitStatus.ANNOUNCED, VisitStatus.CONFIRMED)
+
+
+# --- which centres ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardScope:
+    """The centres the numbers cover: the one asked for (`?centre=`), or all of the user's."""
+
+    centre_ids: list[int]  # what is counted
+    all_centre_ids: list[int]  # the user's centres
+    chosen: int | None  # the centre asked for, if any
+    centres: list[Centre]  # the user's centres to choose from (loaded only when several)
+
+    @property
+    def several_centres(self) -> bool:
+        return len(self.centres) > 1
+
+    @property
+    def query(self) -> dict[str, int]:
+        """Carried on by every link: a user of one centre sees nothing else anyway."""
+        return {"centre": self.chosen} if self.several_centres and self.chosen else {}
+
+    @property
+    def chosen_centre(self) -> Centre | None:
+        return next((c for c in self.centres if c.pk == self.chosen), None)
+
+
+def dashboard_scope(user: User, params: Mapping[str, str]) -> DashboardScope:
+    """A centre that is not the user's, or not a number, is a 404 (never a 403: that would
+    confirm it exists). One query (the user's centres), a second when they have several."""
+    ids = sorted(access.centre_ids(user))
+    if not ids:
+        raise Http404
+    chosen: int | None = None
+    if params.get("centre"):
+        try:
+            chosen = int(params["centre"])
+        except ValueError as exc:
+            raise Http404 from exc
+        if chosen not in ids:
+            raise Http404
+    centres = list(access.user_centres(user).order_by("id")) if len(ids) > 1 else []
+    return DashboardScope(
+        centre_ids=[chosen] if chosen else ids, all_centre_ids=ids, chosen=chosen, centres=centres
+    )
+
+
+# --- the cases ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseloadRow:
+    counsellor_id: int | None  # None: no counsellor assigned
+    name: str
+    by_stage: dict[str, int] = field(default_factory=dict)
+    by_severity: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    silent: int = 0
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    rows: list[CaseloadRow]
+    stage_totals: dict[str, int]
+    severity_totals: dict[str, int]
+    total: int
+    reminded: int
+    escalated: int
+    plan_overdue: int
+    households_8050: int
+    missing_contingency: int
+
+    @property
+    def silent(self) -> int:
+        return self.reminded + self.escalated
+
+
+# The columns of the caseload tables: the stages, and the severities with "not yet judged".
+STAGES = [value for value, _label in SupportStage.choices]
+SEVERITIES = [*(value for value, _label in Severity.choices), ""]
+
+
+def severity_param(severity: str) -> str:
+    return severity or SEVERITY_NONE
+
+
+def case_counts(centre_ids: list[int], *, today: dt.date | None = None) -> CaseCounts:
+    """One GROUP BY over the centres' open and paused cases: the caseload (open cases per
+    counsellor by stage and severity) and, counted in the same pass, the silence stages and
+    overdue plan reviews of open cases and the 80/50 households of open and paused ones (as
+    families.selectors.cases_8050 counts them, pinned by a test)."""
+    today = today or timezone.localdate()
+    groups = (
+        Case.objects.filter(centre_id__in=centre_ids)
+        .exclude(status=CaseStatus.CLOSED)
+        .values(
+            "status",
+            "support_stage",
+            "severity",
+            "primary_counsellor_id",
+            "primary_counsellor__username",
+            "primary_counsellor__display_name",
+            "primary_counsellor__first_name",
+            "primary_counsellor__last_name",
+        )
+        .annotate(
+            n=Count("pk"),
+            reminded=Count("pk", filter=Q(silence_stage=SilenceStage.REMINDED)),
+            escalated=Count("pk", filter=Q(silence_stage=SilenceStage.ESCALATED)),
+            plan_overdue=Count("pk", filter=plan_review_overdue(today)),
+            households_8050=Count("pk", filter=Q(risk_8050=True)),
+            missing_contingency=Count(
+                "pk", filter=Q(risk_8050=True, contingency_plan__isnull=True)
+            ),
+        )
+        .order_by()
+    )
+    rows: dict[int | None, CaseloadRow] = {}
+    totals: dict[str, int] = defaultdict(int)
+    stage_totals: dict[str, int] = dict.fromkeys(STAGES, 0)
+    severity_totals: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+    for group in groups:
+        totals["households_8050"] += group["households_8050"]
+        totals["missing_contingency"] += group["missing_contingency"]
+        if group["status"] != CaseStatus.OPEN:
+            continue
+        for name in ("n", "reminded", "escalated", "plan_overdue"):
+            totals[name] += group[name]
+        stage, severity, n = group["support_stage"], group["severity"], group["n"]
+        row = rows.get(group["primary_counsellor_id"])
+        if row is None:
+            row = rows[group["primary_counsellor_id"]] = _caseload_row(group)
+        row.by_stage[stage] = row.by_stage.get(stage, 0) + n
+        row.by_severity[severity] = row.by_severity.get(severity, 0) + n
+        row.total += n
+        row.silent += group["reminded"] + group["escalated"]
+        stage_totals[stage] = stage_totals.get(stage, 0) + n
+        severity_totals[severity] = severity_totals.get(severity, 0) + n
+    ordered = sorted(
+        rows.values(), key=lambda r: (r.counsellor_id is None, r.name, r.counsellor_id or 0)
+    )
+    return CaseCounts(
+        rows=ordered,
+        stage_totals=stage_totals,
+        severity_totals=severity_totals,
+        total=totals["n"],
+        reminded=totals["reminded"],
+        escalated=totals["escalated"],
+        plan_overdue=totals["plan_overdue"],
+        households_8050=totals["households_8050"],
+        missing_contingency=totals["missing_contingency"],
+    )
+
+
+def _caseload_row(group: Mapping[str, Any]) -> CaseloadRow:
+    if group["primary_counsellor_id"] is None:
+        return CaseloadRow(counsellor_id=None, name="")
+    # Named as everywhere else (User.__str__), from the columns the grouping already read.
+    user = User(
+        username=group["primary_counsellor__username"],
+        display_name=group["primary_counsellor__display_name"],
+        first_name=group["primary_counsellor__first_name"],
+        last_name=group["primary_counsellor__last_name"],
+    )
+    return CaseloadRow(counsellor_id=group["primary_counsellor_id"], name=str(user))
+
+
+# The case list's filter behind each number (the dashboard adds ?centre= when it is scoped).
+OPEN = {"status": CaseStatus.OPEN.value}
+
+
+def counsellor_param(counsellor_id: int | None) -> str:
+    return "null" if counsellor_id is None else str(counsellor_id)
+
+
+def case_filters() -> dict[str, dict[str, str]]:
+    return {
+        "open": OPEN,
+        "silent": {**OPEN, "silent": "true"},
+        "reminded": {**OPEN, "silence_stage": SilenceStage.REMINDED.value},
+        "escalated": {**OPEN, "silence_stage": SilenceStage.ESCALATED.value},
+        "plan_overdue": {**OPEN, "plan_review": PLAN_REVIEW_OVERDUE},
+        "households_8050": {"status": STATUS_ACTIVE, "risk": "8050"},
+        "missing_contingency": {
+            "status": STATUS_ACTIVE,
+            "risk": "8050",
+            "contingency": CONTINGENCY_MISSING,
+        },
+    }
+
+
+# --- the visits of the coming week -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpcomingVisits:
+    items: list[VisitItem]
+    first_day: dt.date
+    last_day: dt.date
+
+    @property
+    def unannounced(self) -> int:
+        return sum(1 for item in self.items if item.unannounced)
+
+    @property
+    def unbriefed(self) -> int:
+        return sum(1 for item in self.items if item.unbriefed)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def upcoming_visits(centre_ids: list[int], *, today: dt.date | None = None) -> UpcomingVisits:
+    """The visits still ahead from today to six days on (Tokyo days), with what is still to
+    do, judged as the visits calendar judges it (outreach.selectors.calendar.visit_item). Two
+    queries: the staff assignments with their visit, case and user (a visit always has
+    staff), and the households of those cases."""
+    today = today or timezone.localdate()
+    last_day = today + dt.timedelta(days=UPCOMING_DAYS - 1)
+    assignments = (
+        VisitAssignment.objects.filter(
+            visit__centre_id__in=centre_ids,
+            visit__status__in=_AHEAD,
+            visit__starts_at__gte=_day_start(today),
+            visit__starts_at__lt=_day_start(last_day + dt.timedelta(days=1)),
+        )
+        .select_related("visit__case__centre", "visit__centre", "user")
+        .order_by("visit__starts_at", "visit_id", "user__display_name", "user_id")
+    )
+    visits: dict[int, tuple[HomeVisit, list[VisitAssignment]]] = {}
+    for assignment in assignments:
+        visits.setdefault(assignment.visit_id, (assignment.visit, []))[1].append(assignment)
+    # The briefing's facts include the household (outreach.services.visits.BRIEFING_PREFETCH):
+    # one query more, the members joined to their links.
+    prefetch_related_objects(
+        [visit.case for visit, _staff in visits.values()],
+        Prefetch("household_links", queryset=HouseholdLink.objects.select_related("member")),
+    )
+    items = []
+    for visit, staff in visits.values():
+        # What prefetch_related("assignments") would have stored: the calendar's one rule
+        # then reads it without another query.
+        visit._prefetched_objects_cache = {"assignments": staff}  # type: ignore[attr-defined]
+        items.append(visit_item(visit))
+    return UpcomingVisits(items=items, first_day=today, last_day=last_day)
+
+
+# --- every other count, in one statement ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    month: dt.date  # the first day of a Tokyo month
+    count: int
+
+
+@dataclass(frozen=True)
+class Trends:
+    months: list[dt.date]
+    series: dict[str, dict[dt.date, int]]
+    failed_notifications: int
+    missing_checkouts: int
+
+    def monthly(self, name: str) -> list[MonthCount]:
+        counts = self.series.get(name, {})
+        return [MonthCount(month, counts.get(month, 0)) for month in self.months]
+
+
+def _month(expression: str) -> TruncMonth:
+    return TruncMonth(expression, output_field=DateField(), tzinfo=timezone.get_default_timezone())
+
+
+def _monthly(queryset: QuerySet[Any], name: str, month: TruncMonth) -> QuerySet[Any]:
+    return (
+        queryset.annotate(series=Value(name, output_field=CharField()), month=month)
+        .values("series", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def _total(queryset: QuerySet[Any], name: str) -> QuerySet[Any]:
+    return (
+        queryset.annotate(
+            series=Value(name, output_field=CharField()),
+            month=Value(None, output_field=DateField()),
+        )
+        .values("series", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def trends(
+    centre_ids: list[int], *, all_centre_ids: list[int], today: dt.date | None = None
+) -> Trends:
+    """New cases (by the month of first contact, as the case list's `opened` filter), contacts
+    (every entry of the log: 延件数), ibasho attendance (named and walk-ins, by arrival) and
+    family-class attendance (attended, by the session's start) per Tokyo month over the last
+    twelve months, and the failed notifications and missing check-outs now. Those two are
+    counted over all the user's centres (`all_centre_ids`), as the pages they link to (the
+    escalations page, the safety page and its banner) list them."""
+    today = today or timezone.localdate()
+    months = month_starts(today, TREND_MONTHS)
+    start = months[0]
+    end = dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    start_at, end_at = _day_start(start), _day_start(end)
+    ibasho = IbashoAttendance.objects.filter(
+        session__centre_id__in=centre_ids, arrived_at__gte=start_at, arrived_at__lt=end_at
+    )
+    parts = [
+        _monthly(
+            Case.objects.filter(
+                centre_id__in=centre_ids,
+                first_contact_date__gte=start,
+                first_contact_date__lt=end,
+            ),
+            "new_cases",
+            TruncMonth("first_contact_date", output_field=DateField()),
+        ),
+        _monthly(
+            ContactEntry.objects.filter(
+                case__centre_id__in=centre_ids, occurred_at__gte=start_at, occurred_at__lt=end_at
+            ),
+            "contacts",
+            _month("occurred_at"),
+        ),
+        _monthly(ibasho.filter(case__isnull=False), "ibasho_named", _month("arrived_at")),
+        _monthly(ibasho.filter(case__isnull=True), "ibasho_walk_ins", _month("arrived_at")),
+        _monthly(
+            ProgrammeAttendance.objects.filter(
+                session__programme__centre_id__in=centre_ids,
+                status=AttendanceStatus.ATTENDED,
+                session__starts_at__gte=start_at,
+                session__starts_at__lt=end_at,
+            ),
+            "family_class",
+            _month("session__starts_at"),
+        ),
+        _total(
+            Notification.objects.filter(centre_id__in=all_centre_ids, failed_at__isnull=False),
+            "failed",
+        ),
+        # As outreach.selectors.visits counts them for the safety banner and page.
+        _total(
+            HomeVisit.objects.filter(
+                centre_id__in=all_centre_ids,
+                status=VisitStatus.IN_PROGRESS,
+                checked_out_at__isnull=True,
+                checkout_alerted_at__isnull=False,
+            ),
+            "missing_checkouts",
+        ),
+    ]
+    first, *others = parts
+    series: dict[str, dict[dt.date, int]] = defaultdict(dict)
+    totals: dict[str, int] = {}
+    for row in first.union(*others, all=True):
+        if row["month"] is None:
+            totals[row["series"]] = row["n"]
+        else:
+            series[row["series"]][row["month"]] = row["n"]
+    return Trends(
+        months=months,
+        series=dict(series),
+        failed_notifications=totals.get("failed", 0),
+        missing_checkouts=totals.get("missing_checkouts", 0),
+    )
+
+
+def chart_data(
+    trend: Trends, datasets: Iterable[tuple[str, str, str]], *, stacked: bool = False
+) -> dict[str, Any]:
+    """What static/js/dashboard-charts.js draws: labels and (label, colour, values) series."""
+    return {
+        "labels": [date_format(month, "YEAR_MONTH_FORMAT") for month in trend.months],
+        "stacked": stacked,
+        "datasets": [
+            {"label": label, "color": colour, "values": [m.count for m in trend.monthly(name)]}
+            for name, label, colour in datasets
+        ],
+    }

@@ -1,0 +1,4 @@
+// The print page's button (the Content-Security-Policy refuses inline script).
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.addEventListener("click", () => window.print());
+});
