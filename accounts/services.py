@@ -128,9 +128,11 @@ def two_factor_verify_code(*, user: User, code: str) -> Device | None:
 
 
 def centre_staff(centre: Centre, users: Iterable[User], *, field: str) -> list[User]:
-    """These users, if every one of them works at the centre (a programme's facilitators,
-    a session's staff on duty); else a refusal on the form's `field`."""
+    """These users, if every one of them works at the centre, and still does (an inactive
+    account is nobody on duty: a programme's facilitators, a session's staff, a visit's
+    pair); else a refusal on the form's `field`."""
     staff = list(users)
-    if centre.members.filter(pk__in=[user.pk for user in staff]).count() != len(staff):
+    working = centre.members.filter(pk__in=[user.pk for user in staff], is_active=True)
+    if working.count() != len(staff):
         raise ValidationError({field: _("担当はこのセンターの職員から選んでください。")})
     return staff

@@ -16,5 +16,6 @@ urlpatterns = [
     ),
     path("feed/", feed.calendar_feed, name="calendar_feed"),
     path("feed/rotate/", feed.calendar_feed_rotate, name="calendar_feed_rotate"),
-    path("feed/<str:token>.ics", feed.calendar_feed_ics, name="calendar_feed_ics"),
+    # A token is URL-safe base64 (secrets.token_urlsafe): anything else is no token at all.
+    path("feed/<slug:token>.ics", feed.calendar_feed_ics, name="calendar_feed_ics"),
 ]

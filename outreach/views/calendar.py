@@ -69,7 +69,7 @@ def visit_calendar_week(
         if not dt.MINYEAR < year < dt.MAXYEAR:
             raise ValueError(year)
         date = dt.date(year, month, day)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # a day or month too big for a C int
         raise Http404 from exc
     scope = selectors.calendar_scope(request.user, request.GET)
     period = selectors.week_calendar(scope, date)
