@@ -30,7 +30,6 @@ from outreach.models import (
     AnnouncementMethod,
     AnnouncementRecipient,
     AnnouncementResponse,
-    BookingKind,
     EmergencyGround,
     HomeVisit,
     IbashoAttendance,
@@ -41,6 +40,7 @@ from outreach.models import (
     VisitAnnouncement,
     VisitAssignment,
     VisitOutcome,
+    VisitOverride,
     VisitRule,
     VisitStatus,
     WalkIn,
@@ -517,13 +517,14 @@ def _confirmed_back_then(
     _announced(visit, by=by, response=AnnouncementResponse.AGREED)
     for user in briefed:
         services.briefing_acknowledge(visit=visit, by=user)
-    return _moved(visit, to=starts_at)
+    return visit_moved_in_time(visit, to=starts_at)
 
 
-def _moved(visit: HomeVisit, *, to: dt.datetime) -> HomeVisit:
-    """The demo's shift in time (like the demo cases' back-dated clocks): the visit, its
-    announcement and its acknowledgements moved together, as if all of it had happened that
-    much earlier. Its staff are booked again at the new time, checked for clashes."""
+def visit_moved_in_time(visit: HomeVisit, *, to: dt.datetime) -> HomeVisit:
+    """The demo's shift in time (like the demo cases' back-dated clocks), used by the browser
+    tests too: the visit, its announcements, overrides and acknowledgements moved together,
+    as if all of it had happened that much earlier or later. Its staff are booked again at
+    the new time, checked for clashes."""
     delta = to - visit.starts_at
     HomeVisit.objects.filter(pk=visit.pk).update(
         starts_at=F("starts_at") + delta,
@@ -535,19 +536,14 @@ def _moved(visit: HomeVisit, *, to: dt.datetime) -> HomeVisit:
         announced_start=F("announced_start") + delta,
         created_at=F("created_at") + delta,
     )
+    VisitOverride.objects.filter(visit=visit).update(
+        for_start=F("for_start") + delta, at=F("at") + delta
+    )
     VisitAssignment.objects.filter(visit=visit, briefing_acknowledged_at__isnull=False).update(
         briefing_acknowledged_at=F("briefing_acknowledged_at") + delta
     )
     visit.refresh_from_db()
-    buffer = dt.timedelta(minutes=visit.centre.visit_travel_buffer_minutes)
-    services.bookings_set(
-        users=list(visit.staff.all()),
-        centre=visit.centre,
-        starts_at=visit.starts_at - buffer,
-        ends_at=visit.ends_at + buffer,
-        kind=BookingKind.HOME_VISIT,
-        visit=visit,
-    )
+    services.visit_staff_book(visit=visit)
     return visit
 
 

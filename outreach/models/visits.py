@@ -78,6 +78,18 @@ class NextStep(models.TextChoices):
     LATER_DATE = "later", _("時期をおいて改めて打診する")
 
 
+def _recorded_by() -> models.ForeignKey:  # type: ignore[type-arg]
+    """Who checked in, checked out or wrote the report: set by the services, never typed."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+
 class HomeVisit(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="home_visits")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="home_visits")
@@ -103,32 +115,11 @@ class HomeVisit(models.Model):
     # Sensitive like a contact note: shown to casework roles and assignees only.
     report = models.TextField(_("訪問記録"), blank=True)
     report_written_at = models.DateTimeField(null=True, blank=True)
-    report_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
+    report_by = _recorded_by()
     checked_in_at = models.DateTimeField(_("チェックイン"), null=True, blank=True)
-    checked_in_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
+    checked_in_by = _recorded_by()
     checked_out_at = models.DateTimeField(_("チェックアウト"), null=True, blank=True)
-    checked_out_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
+    checked_out_by = _recorded_by()
     # Set once by the check-out watch (one alert per visit, however often it runs).
     checkout_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # What the watch last reminded of, so each reminder goes once per date (or briefing) and

@@ -37,6 +37,7 @@ from outreach.services.visits import (
     visit_plan,
     visit_record_outcome,
     visit_report_write,
+    visit_staff_book,
     visit_update,
 )
 
@@ -70,6 +71,7 @@ __all__ = [
     "visit_plan",
     "visit_record_outcome",
     "visit_report_write",
+    "visit_staff_book",
     "visit_update",
     "visits_watch",
     "walk_in_link",

@@ -311,6 +311,11 @@ def _checked_override_reason(*, rule: str, ground: str, reason: str) -> str:
     return reason
 
 
+def visit_staff_book(*, visit: HomeVisit) -> None:
+    """Book the visit's assignees again at its current time (after the demo moves it)."""
+    _book(visit, list(visit.staff.all()))
+
+
 def _override_create(
     visit: HomeVisit, *, by: User, rule: str, ground: str, reason: str, ip: str | None
 ) -> VisitOverride:

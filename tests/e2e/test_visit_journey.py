@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -25,10 +24,9 @@ from accounts.models import Centre, Role, User
 from cases.choices import Channel, ContactSource
 from cases.models import Case, ContactEntry
 from outreach import services
+from outreach.demo import visit_moved_in_time
 from outreach.models import (
-    BookingKind,
     HomeVisit,
-    VisitAnnouncement,
     VisitOutcome,
     VisitStatus,
 )
@@ -73,29 +71,10 @@ def tap_and_load(page: Any, target: Any) -> None:
 
 
 def moved_to_start_now(visit_pk: int) -> None:
-    """As if the announcement (made today, a week ahead) had been made a week ago: the visit,
-    its announcement and its creation moved together so that the visit starts now; its staff
-    booked again at the new time."""
+    """As if the announcement (made today, a week ahead) had been made a week ago: the visit
+    and everything about it moved together so that it starts now (the demo's own shift)."""
     visit = HomeVisit.objects.select_related("centre").get(pk=visit_pk)
-    delta = (timezone.now() - dt.timedelta(minutes=5)) - visit.starts_at
-    HomeVisit.objects.filter(pk=visit_pk).update(
-        starts_at=F("starts_at") + delta,
-        ends_at=F("ends_at") + delta,
-        created_at=F("created_at") + delta,
-    )
-    VisitAnnouncement.objects.filter(visit_id=visit_pk).update(
-        made_at=F("made_at") + delta, created_at=F("created_at") + delta
-    )
-    visit.refresh_from_db()
-    buffer = dt.timedelta(minutes=visit.centre.visit_travel_buffer_minutes)
-    services.bookings_set(
-        users=list(visit.staff.all()),
-        centre=visit.centre,
-        starts_at=visit.starts_at - buffer,
-        ends_at=visit.ends_at + buffer,
-        kind=BookingKind.HOME_VISIT,
-        visit=visit,
-    )
+    visit_moved_in_time(visit, to=timezone.now() - dt.timedelta(minutes=5))
 
 
 def test_a_home_visit_from_plan_to_report_on_a_phone_and_in_the_calendar_feed(
