@@ -13,7 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Centre, Role, User
+from cases.choices import CaseStatus
 from cases.demo import seed_demo_cases
+from cases.models import Case
+from dashboards.services import transfer_case_reassign
 from families.demo import seed_demo_families
 from outreach.demo import seed_demo_ibasho, seed_demo_visits
 from outreach.services import visits_watch
@@ -73,6 +76,22 @@ class Command(BaseCommand):
             )
         )
 
+    def seed_handover(self, centre: Centre) -> None:
+        """One case handed over (its timeline shows it, the manager's inbox has the notice):
+        the manager takes one of alice's cases while she is on leave."""
+        manager = User.objects.get(username="mallory")
+        case = (
+            Case.objects.filter(
+                centre=centre, primary_counsellor__username="alice", status=CaseStatus.OPEN
+            )
+            .order_by("-number")
+            .first()
+        )
+        if case is not None:
+            transfer_case_reassign(
+                case=case, to=manager, by=manager, reason="担当者の休暇中、所長が対応する"
+            )
+
     def seed_apps(self, centres: dict[str, Centre]) -> None:
         created_any = visits_seeded = False
         for key, centre in centres.items():
@@ -93,6 +112,7 @@ class Command(BaseCommand):
         if created_any:
             # A sweep as it ran a week ago, so managers find escalated cases on day one.
             sweep_silence(now=timezone.now() - dt.timedelta(days=8))
+            self.seed_handover(centres["A"])
         if visits_seeded:
             # The beat's watch, once: the overdue check-out alerts the managers (and shows
             # their banner), and the reminders of the visits that need something are queued.
