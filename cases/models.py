@@ -243,6 +243,10 @@ class Case(PersonName, models.Model):
                 condition=Q(status=CaseStatus.PAUSED),
             ),
             models.Index(fields=["centre", "status", "-updated_at"], name="case_centre_list"),
+            # The case list's default order (cases.selectors.case_list_queryset): a page is
+            # an index range read in order, not a sort of the centre's every case, and the
+            # unfiltered count an index-only scan.
+            models.Index(fields=["centre", "-updated_at", "-id"], name="case_centre_recent"),
         ]
 
     def __str__(self) -> str:

@@ -4,28 +4,81 @@ records a case has."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db import models
+from django.db.models import F, Model, Prefetch, QuerySet, Value
+from django.db.models.functions import JSONObject
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import AuditAction, AuditEvent, User
+from accounts.templatetags.tsunagu import jdate, jdatetime
 from cases import instruments
-from cases.models import Assessment, Case, ContactEntry, Milestone, SupportPlan
+from cases.choices import (
+    CaseStatus,
+    Channel,
+    ClosureReason,
+    Counterpart,
+    DestinationKind,
+    ReferralOutcome,
+)
+from cases.models import (
+    Assessment,
+    Case,
+    CaseAssignment,
+    CaseStatusChange,
+    Consent,
+    ContactEntry,
+    Milestone,
+    Referral,
+    SupportPlan,
+)
 
 TIMELINE_LIMIT = 300
 
 
+# What a row of the case list shows (templates/cases/list.html), and nothing more: the
+# counsellor's name, not their whole user row (the password hash).
+CASE_LIST_FIELDS = (
+    "centre__case_number_prefix",
+    "number",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "status",
+    "silence_stage",
+    "support_stage",
+    "severity",
+    "risk_self_harm",
+    "risk_violence",
+    "risk_8050",
+    "risk_parent_ill",
+    "last_two_way_contact_at",
+    "updated_at",
+    "primary_counsellor__display_name",
+    "primary_counsellor__first_name",
+    "primary_counsellor__last_name",
+    "primary_counsellor__username",
+)
+
+
 def case_list_queryset(user: User) -> QuerySet[Case]:
+    """The case list, newest change first, in the order of the index `case_centre_recent`
+    (centre, -updated_at, -id): a page reads 25 index entries instead of sorting the centre's
+    cases, and the id breaks ties so a row never shows on two pages."""
     # Sensitive fields live in another table and are never joined here.
     return (
         access.scoped(Case.objects.all(), user)
         .select_related("centre", "primary_counsellor")
-        .order_by("-updated_at")
+        .only(*CASE_LIST_FIELDS)
+        .order_by("-updated_at", "-id")
     )
 
 
@@ -53,41 +106,228 @@ class TimelineItem:
     kind: str  # contact | status | assessment | milestone | referral | assignment
     at: dt.datetime
     obj: Any
+    # What the row shows, resolved once here (choice labels, names, the date) so that the
+    # template of 300 rows only prints strings: per-row template lookups, translations and
+    # includes were most of the page's time (docs/performance.md, "Case page").
+    when: str = ""
+    title: str = ""
+    summary: str = ""
+    who: str = ""
+    duration: str = ""
 
 
-# What the timeline shows of a user (their name), not the whole row (the password hash).
-_ASSIGNMENT_USER_FIELDS = tuple(
-    f"{relation}__{name}"
-    for relation in ("from_user", "to_user", "by")
-    for name in ("display_name", "first_name", "last_name", "username")
-)
+# What the timeline shows of a user: their name, never the whole row (the password hash).
+_USER_NAME_FIELDS = ("display_name", "first_name", "last_name", "username")
 
 
 def _as_datetime(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
 
 
+def _names(relation: str) -> dict[str, F]:
+    return {f"{relation}__{name}": F(f"{relation}__{name}") for name in _USER_NAME_FIELDS}
+
+
+def _branch(
+    queryset: QuerySet[Any],
+    kind: str,
+    order: tuple[str, ...],
+    fields: tuple[str, ...],
+    **extra: Any,
+) -> QuerySet[Any]:
+    """One kind's newest rows as (kind, the columns it shows as one JSON object): every
+    kind has the same two columns, so all of them come in one UNION ALL."""
+    data = JSONObject(**{name: F(name) for name in fields}, **extra)
+    return (
+        queryset.order_by(*order)
+        .annotate(timeline_kind=Value(kind), timeline_data=data)
+        .values_list("timeline_kind", "timeline_data")[:TIMELINE_LIMIT]
+    )
+
+
+def _timeline_query(case: Case) -> QuerySet[Any]:
+    contacts = _branch(
+        case.contacts.all(),
+        "contact",
+        ("-occurred_at",),  # the index contact_case_recent: 300 rows read, not all
+        (
+            "id",
+            "occurred_at",
+            "duration_minutes",
+            "channel",
+            "counterpart",
+            "counterpart_detail",
+            "staff_id",
+            "two_way",
+            "note",
+            "next_action",
+        ),
+        **_names("staff"),
+    )
+    statuses = _branch(
+        case.status_changes.all(),
+        "status",
+        ("-at",),
+        ("id", "at", "by_id", "from_status", "to_status", "closure_reason", "paused_until", "note"),
+        **_names("by"),
+    )
+    assessments = _branch(
+        case.assessments.all(),
+        "assessment",
+        ("-assessed_on", "-created_at"),
+        (
+            "id",
+            "instrument",
+            "instrument_version",
+            "assessed_on",
+            "total_score",
+            "subscale_scores",
+            "above_cutoff",
+        ),
+    )
+    milestones = _branch(
+        Milestone.objects.filter(plan__case=case, achieved_on__isnull=False),
+        "milestone",
+        ("-achieved_on", "-id"),
+        ("id", "plan_id", "description", "target_on", "achieved_on"),
+    )
+    referrals = _branch(
+        case.referrals.all(),
+        "referral",
+        ("-referred_on", "-id"),
+        (
+            "id",
+            "destination_kind",
+            "destination_name",
+            "referred_on",
+            "consent_id",
+            "legal_basis",
+            "sent_at",
+            "outcome",
+            "follow_up_on",
+        ),
+        consent__given_on=F("consent__given_on"),
+    )
+    assignments = _branch(
+        case.assignments.all(),
+        "assignment",
+        ("-at",),  # the index assignment_case_recent
+        ("id", "at", "from_user_id", "to_user_id", "by_id", "reason"),
+        **_names("from_user"),
+        **_names("to_user"),
+        **_names("by"),
+    )
+    # Each branch keeps its own ORDER BY and LIMIT; the whole is sorted in Python (the dated
+    # kinds are placed at noon of their day).
+    combined = contacts.union(statuses, assessments, milestones, referrals, assignments, all=True)
+    return combined.order_by()
+
+
+_TIMELINE_MODELS: dict[str, type[Model]] = {
+    "status": CaseStatusChange,
+    "assessment": Assessment,
+    "milestone": Milestone,
+    "referral": Referral,
+    "assignment": CaseAssignment,
+}
+
+
+def _user(data: dict[str, Any], relation: str) -> User | None:
+    if data.get(f"{relation}__username") is None:
+        return None
+    return User(**{name: data[f"{relation}__{name}"] or "" for name in _USER_NAME_FIELDS})
+
+
+def _instance(model: type[Model], data: dict[str, Any]) -> Any:
+    """A model instance of the columns the timeline read (the others left at their
+    defaults, never saved): what the case page's tabs use of it works as usual."""
+    meta = model._meta
+    values = {}
+    for name, value in data.items():
+        if "__" in name:
+            continue
+        field = meta.get_field(name)
+        values[field.attname] = None if value is None else field.to_python(value)  # type: ignore[union-attr]
+    return model(**values)
+
+
+@functools.cache
+def _labels(choices: type[models.TextChoices], language: str | None) -> dict[str, str]:
+    """A choice class's labels in one language, resolved once per process, not per row."""
+    return {value: str(label) for value, label in choices.choices}
+
+
 def case_timeline(case: Case) -> list[TimelineItem]:
     """Contacts, status changes, assessments, milestones reached, referrals and changes of
-    counsellor, newest first."""
+    counsellor, newest first: one query (UNION ALL of the kinds, each its newest
+    TIMELINE_LIMIT rows), the staff names joined, not their user rows."""
+    language = get_language()
+    channel, counterpart = _labels(Channel, language), _labels(Counterpart, language)
+    status, closure = _labels(CaseStatus, language), _labels(ClosureReason, language)
+    destination = _labels(DestinationKind, language)
+    outcome = _labels(ReferralOutcome, language)
+    system = str(_("システム"))
+    staff_names: dict[int, str] = {}  # a few colleagues write all the contacts
     items: list[TimelineItem] = []
-    for contact in case.contacts.select_related("staff")[:TIMELINE_LIMIT]:
-        items.append(TimelineItem("contact", contact.occurred_at, contact))
-    for change in case.status_changes.select_related("by")[:TIMELINE_LIMIT]:
-        items.append(TimelineItem("status", change.at, change))
-    for assessment in case.assessments.all()[:TIMELINE_LIMIT]:
-        items.append(TimelineItem("assessment", _as_datetime(assessment.assessed_on), assessment))
-    milestones = Milestone.objects.filter(plan__case=case, achieved_on__isnull=False)
-    for milestone in milestones[:TIMELINE_LIMIT]:
-        assert milestone.achieved_on is not None
-        items.append(TimelineItem("milestone", _as_datetime(milestone.achieved_on), milestone))
-    for referral in case.referrals.select_related("consent")[:TIMELINE_LIMIT]:
-        items.append(TimelineItem("referral", _as_datetime(referral.referred_on), referral))
-    assignments = case.assignments.select_related("from_user", "to_user", "by").only(
-        "at", "reason", "case_id", *_ASSIGNMENT_USER_FIELDS
-    )
-    for assignment in assignments[:TIMELINE_LIMIT]:
-        items.append(TimelineItem("assignment", assignment.at, assignment))
+    for kind, data in _timeline_query(case):
+        if kind == "contact":
+            # The many rows: kept as the dict read (the template prints note, next_action,
+            # two_way, duration_minutes of it), not a model instance each.
+            at = dt.datetime.fromisoformat(data["occurred_at"])
+            data["occurred_at"] = at
+            detail = data["counterpart_detail"]
+            item = TimelineItem(
+                kind,
+                at,
+                data,
+                when=jdatetime(at),
+                title=channel.get(data["channel"], data["channel"]),
+                summary=counterpart.get(data["counterpart"], data["counterpart"])
+                + (f"（{detail}）" if detail else ""),
+                who=staff_names.get(data["staff_id"])
+                or staff_names.setdefault(data["staff_id"], str(_user(data, "staff"))),
+            )
+            if data["duration_minutes"]:
+                item.duration = _("%(m)s分") % {"m": data["duration_minutes"]}
+            items.append(item)
+            continue
+        obj = _instance(_TIMELINE_MODELS[kind], data)
+        if kind == "status":
+            obj.by = _user(data, "by")
+            change = status.get(obj.to_status, obj.to_status)
+            if obj.from_status:
+                change = f"{status.get(obj.from_status, obj.from_status)} → {change}"
+            if obj.closure_reason:
+                change += f"（{closure.get(obj.closure_reason, obj.closure_reason)}）"
+            if obj.paused_until:
+                change += f"（{_('休止期限')} {jdate(obj.paused_until)}）"
+            who = str(obj.by) if obj.by else system
+            item = TimelineItem(kind, obj.at, obj, when=jdatetime(obj.at), summary=change, who=who)
+        elif kind == "assignment":
+            obj.from_user = _user(data, "from_user")
+            obj.to_user = _user(data, "to_user")
+            obj.by = _user(data, "by")
+            change = f"{obj.from_user or '—'} → {obj.to_user}"
+            item = TimelineItem(
+                kind, obj.at, obj, when=jdatetime(obj.at), summary=change, who=str(obj.by)
+            )
+        elif kind == "assessment":
+            at = _as_datetime(obj.assessed_on)
+            item = TimelineItem(kind, at, obj, when=jdate(obj.assessed_on))
+            item.summary = obj.instrument_label
+        elif kind == "milestone":
+            at = _as_datetime(obj.achieved_on)
+            item = TimelineItem(kind, at, obj, when=jdate(obj.achieved_on))
+        else:  # referral
+            if obj.consent_id is not None:
+                obj.consent = Consent(
+                    id=obj.consent_id, given_on=dt.date.fromisoformat(data["consent__given_on"])
+                )
+            at = _as_datetime(obj.referred_on)
+            kind_label = destination.get(obj.destination_kind, obj.destination_kind)
+            summary = f"{kind_label} · {obj.destination_name} · {outcome.get(obj.outcome, '')}"
+            item = TimelineItem(kind, at, obj, when=jdate(obj.referred_on), summary=summary)
+        items.append(item)
     items.sort(key=lambda item: item.at, reverse=True)
     return items
 

@@ -6,11 +6,11 @@ from cases.views.case_file import (
     case_detail,
     case_edit,
     case_intake,
-    case_list,
     case_status,
     contact_add,
     sensitive_edit,
 )
+from cases.views.case_list import case_list
 from cases.views.casework import (
     assessment_add,
     consent_add,

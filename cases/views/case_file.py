@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,42 +20,10 @@ from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.services import client_ip
 from cases import forms as case_forms
 from cases import hooks, instruments, selectors, services
-from cases.filters import CaseFilter
 from cases.models import CaseSensitiveInfo
 from cases.views.helpers import apply_errors, case_for, form_page
 
-PAGE_SIZE = 25
 CONTACT_LOG_PAGE_SIZE = 50
-SEARCH_SESSION_KEY = "case_search"
-
-
-@permission_required("case.view")
-def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The search text may be a name, so it never travels in the URL (access logs, history):
-    the form is POSTed, the text kept in the session, and the other filters stay in the URL."""
-    if request.method == "POST" or "q" in request.GET or "clear" in request.GET:
-        source = request.POST if request.method == "POST" else request.GET
-        request.session[SEARCH_SESSION_KEY] = "" if "clear" in source else source.get("q", "")
-        kept = source.copy()
-        for name in ("q", "csrfmiddlewaretoken", "page", "clear"):
-            kept.pop(name, None)
-        url = reverse("cases:list")
-        return redirect(f"{url}?{kept.urlencode()}" if kept else url)
-    data = request.GET.copy()
-    data["q"] = request.session.get(SEARCH_SESSION_KEY, "")
-    case_filter = CaseFilter(
-        data,
-        queryset=selectors.case_list_queryset(request.user),
-        centres=list(access.user_centres(request.user)),
-    )
-    page = Paginator(case_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "cases/list.html",
-        {"filter": case_filter, "page": page, "query": query.urlencode()},
-    )
 
 
 @permission_required("case.create")

@@ -71,13 +71,14 @@ def test_a_truncated_timeline_says_so_and_links_to_the_whole_log(
 
 # Session, user, the user's centre ids, the case (centre, counsellor and creator joined), the
 # INSERT of the view into the audit trail, the timeline (contacts, status changes,
-# assessments, milestones reached, referrals, changes of counsellor: one query each), the current plan and its
+# assessments, milestones reached, referrals, changes of counsellor: one UNION ALL query,
+# was one query each), the current plan and its
 # milestones (prefetched), the consents, the sensitive information (casework roles only), the
 # centre names in the menu and the inbox badge; the household panel that `families` adds
 # (the members, their contacts: two; tests/families counts it with fifty members) and the
 # ibasho panel that `outreach` adds (visits aggregated by month: one) and its home visits
-# panel (the upcoming and recent visits: one). Was a budget of at most 30.
-CASE_PAGE_QUERIES = 21
+# panel (the upcoming and recent visits: one). Was a budget of at most 30, then 21.
+CASE_PAGE_QUERIES = 16
 # A manager also passes the second factor (their authenticator is read), sees whether the
 # sweep is running (its heartbeat), whether a visit's check-out is overdue (the safety banner)
 # and who viewed the case (one query, viewers joined).

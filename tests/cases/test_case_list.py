@@ -85,3 +85,27 @@ def test_case_list_query_count_does_not_grow_with_cases(
     with django_assert_num_queries(CASE_LIST_QUERIES):
         response = as_alice.get(reverse("cases:list"))
     assert response.context["page"].paginator.count == 50
+
+
+def test_pages_follow_the_latest_change_and_never_repeat_a_case(as_alice, centre_a, alice):
+    """Cases changed at the same instant (a bulk update) are ordered by id, so paging never
+    shows one twice nor skips one; a deep page holds the rows of that place in the order."""
+    make_cases(centre_a, alice, 60)
+    Case.objects.filter(centre=centre_a).update(updated_at=Case.objects.first().updated_at)
+    expected = list(
+        Case.objects.filter(centre=centre_a).order_by("-id").values_list("pk", flat=True)
+    )
+    seen = []
+    for number in (1, 2, 3):
+        page = as_alice.get(reverse("cases:list"), {"page": number}).context["page"]
+        seen += [case.pk for case in page.object_list]
+    assert seen == expected
+
+
+def test_filter_form_is_plain_labelled_markup(as_alice, case):
+    response = as_alice.get(reverse("cases:list"), {"status": "open", "opened": "2026-13"})
+    body = response.content.decode()
+    assert '<label class="form-label" for="id_status">' in body
+    assert '<option value="open" selected>' in body
+    assert 'name="opened"' in body and 'aria-describedby="id_opened-error"' in body
+    assert "crispy" not in body

@@ -127,7 +127,7 @@ def test_the_panel_keeps_to_a_few_of_each(alice, dora, case):
 
 # The case page as counted in tests/cases/test_case_detail.py, without a support plan (its
 # milestones are one query): the home visits panel is one query of it.
-CASE_PAGE_QUERIES = 20
+CASE_PAGE_QUERIES = 15
 
 
 def test_the_panel_is_one_query_however_many_visits(
