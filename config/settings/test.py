@@ -14,6 +14,9 @@ REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL)
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The suite reads everything from the one test database; tests/test_db_router.py adds a
+# "replica" alias (a second connection to it) where it tests the replica.
+DATABASES.pop("replica", None)
 # Each pytest process (and the workers it starts) gets its own queue, so parallel runs never
 # consume each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = "tsunagu-test-" + env("PYTEST_XDIST_WORKER", default="main")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest
 from cases.choices import Severity, SupportStage
+from dashboards.replica import reading_from_replica
 from dashboards.selectors import manager as selectors
 from dashboards.selectors.manager import CaseCounts, DashboardScope, Trends, UpcomingVisits
 
@@ -27,9 +28,10 @@ def manager_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     # would confirm it exists).
     scope = selectors.dashboard_scope(request.user, request.GET)
     access.require(request.user, "dashboard.view")
-    counts = selectors.case_counts(scope.centre_ids)
-    visits = selectors.upcoming_visits(scope.centre_ids)
-    trend = selectors.trends(scope.centre_ids, all_centre_ids=scope.all_centre_ids)
+    with reading_from_replica():  # the replica when there is one: seconds behind at most
+        counts = selectors.case_counts(scope.centre_ids)
+        visits = selectors.upcoming_visits(scope.centre_ids)
+        trend = selectors.trends(scope.centre_ids, all_centre_ids=scope.all_centre_ids)
     context = {
         "scope": scope,
         "counts": counts,

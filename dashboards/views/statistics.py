@@ -19,6 +19,7 @@ from accounts.models import AuditAction, Centre
 from accounts.services import audit_record, client_ip
 from dashboards import exports
 from dashboards.forms.statistics import ALL_CENTRES, StatisticsForm, default_data
+from dashboards.replica import reading_from_replica
 from dashboards.statistics import Report, statistics_report
 
 
@@ -41,7 +42,8 @@ def _form_and_report(
     form = StatisticsForm(data, centres=centres, today=today)
     if not form.is_valid():
         return form, None
-    return form, statistics_report(form.chosen_centres(), form.chosen_period())
+    with reading_from_replica():  # the replica when there is one: seconds behind at most
+        return form, statistics_report(form.chosen_centres(), form.chosen_period())
 
 
 def _page(request: AuthenticatedHttpRequest, template: str) -> HttpResponse:
