@@ -13,6 +13,7 @@ from accounts.models import Centre
 from cases import instruments
 from cases.choices import CaseStatus, ClosureReason, ConsentScope
 from cases.models import (
+    CASE_PERSON_FIELDS,
     Case,
     CaseSensitiveInfo,
     Consent,
@@ -62,20 +63,6 @@ class VersionedForm(CaseModelForm):
             self.initial["version"] = self.instance.version
 
 
-CASE_PERSON_FIELDS = [
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "birth_date",
-    "age_band",
-    "gender",
-    "postal_code",
-    "prefecture",
-    "municipality",
-    "address_line",
-    "phone",
-]
 CASE_SUPPORT_FIELDS = [
     "first_contact_date",
     "first_contact_by",
@@ -115,7 +102,7 @@ class CaseFormMixin:
 class CaseForm(CaseFormMixin, VersionedForm):
     class Meta(CaseModelForm.Meta):
         model = Case
-        fields = CASE_PERSON_FIELDS + CASE_SUPPORT_FIELDS
+        fields = [*CASE_PERSON_FIELDS, *CASE_SUPPORT_FIELDS]
 
     def __init__(self, *args: Any, centre: Centre, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

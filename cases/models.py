@@ -78,6 +78,24 @@ class PersonName:
         return f"{self.family_name_kana} {self.given_name_kana}".strip()
 
 
+# Who the person is and where they live: what the case form edits as "the person", and what
+# a case carries to its new centre when the family moves.
+CASE_PERSON_FIELDS: tuple[str, ...] = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "birth_date",
+    "age_band",
+    "gender",
+    "postal_code",
+    "prefecture",
+    "municipality",
+    "address_line",
+    "phone",
+)
+
+
 class Case(PersonName, models.Model):
     """The person supported (本人). Personal details may be unknown at intake: a family member
     often calls before the person is ever met."""

@@ -22,7 +22,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AuditAction, Centre, User
 from cases.choices import CaseStatus, ClosureReason, SilenceStage
-from cases.models import Case, CaseAssignment, CaseSensitiveInfo, CaseStatusChange, case_owners
+from cases.models import (
+    CASE_PERSON_FIELDS,
+    Case,
+    CaseAssignment,
+    CaseSensitiveInfo,
+    CaseStatusChange,
+    case_owners,
+)
 from cases.services.audit import case_audit_change, case_audit_record
 from cases.services.case_file import case_change_status, case_next_number
 from cases.services.search import name_search_text
@@ -34,18 +41,7 @@ CASELOAD_STATUSES: tuple[str, ...] = (CaseStatus.OPEN, CaseStatus.PAUSED)
 # (contacts, plans, assessments and referrals stay with the old case, so that each centre's
 # statistics count what it did).
 CARRIED_FIELDS: tuple[str, ...] = (
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "birth_date",
-    "age_band",
-    "gender",
-    "postal_code",
-    "prefecture",
-    "municipality",
-    "address_line",
-    "phone",
+    *CASE_PERSON_FIELDS,
     "first_contact_by",
     "withdrawal_since_year",
     "withdrawal_since_month",
