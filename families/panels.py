@@ -17,7 +17,9 @@ from families.forms.household import IntakeCallerForm, MemberForm
 
 def household_panel_context(request: AuthenticatedHttpRequest, case: Case) -> dict[str, Any] | None:
     """The household at a glance: who may be contacted, who the person knows consults, the
-    80/50 reason and whether its contingency plan is written. Three queries."""
+    80/50 reason and whether its contingency plan is written. One query (the members, their
+    contacts with the centre counted in it), one more for their other cases, one more for the
+    contingency plan of an 80/50 case."""
     if not access.can(request.user, "family.view"):
         return None
     rows = selectors.household(case)

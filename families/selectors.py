@@ -4,7 +4,6 @@ a household has."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,26 +61,31 @@ class HouseholdRow:
 
 def household(case: Case) -> list[HouseholdRow]:
     """The case's household with each member's contacts for this case and their other
-    cases: three queries."""
+    cases: two queries (one when the household is empty)."""
     # Each member's other cases too (a mother of two withdrawn siblings): one query more.
     other_cases = HouseholdLink.objects.exclude(case=case).select_related("case__centre")
+    # Each member's contacts about this case, counted in the links' own query.
+    history = (
+        MemberContact.objects.filter(member=OuterRef("member_id"), contact__case=case)
+        .order_by()
+        .values("member")
+    )
     links = list(
         HouseholdLink.objects.filter(case=case)
         .select_related("member")
         .prefetch_related(Prefetch("member__links", queryset=other_cases, to_attr="other_links"))
-    )
-    history: dict[int, Mapping[str, Any]] = {
-        row["member"]: row
-        for row in MemberContact.objects.filter(contact__case=case)
-        .values("member")
-        .annotate(count=Count("id"), last=Max("contact__occurred_at"))
-    }
-    rows = [
-        HouseholdRow(
-            link,
-            history.get(link.member_id, {}).get("count", 0),
-            history.get(link.member_id, {}).get("last"),
+        .annotate(
+            contact_count=Coalesce(
+                Subquery(history.annotate(n=Count("id")).values("n"), output_field=IntegerField()),
+                0,
+            ),
+            last_contact_at=Subquery(
+                history.annotate(last=Max("contact__occurred_at")).values("last")
+            ),
         )
+    )
+    rows = [
+        HouseholdRow(link, link.contact_count, link.last_contact_at)  # type: ignore[attr-defined]
         for link in links
     ]
     rows.sort(

@@ -61,17 +61,23 @@ def case_intake(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = case_for(request, pk, "case.view")
     user = request.user
+    sensitive = access.can(user, "case.view_sensitive")
+    # The plan, its milestones, the consents (and the sensitive record) in the case's query.
+    page_queryset = selectors.case_page_queryset(with_sensitive=sensitive)
+    case = selectors.get_case_for_user(user, pk, page_queryset)  # another centre's: 404
+    access.require(user, "case.view")
     services.case_view_record(case=case, by=user, ip=client_ip(request))
     timeline = selectors.case_timeline(case)
     assessments = [item.obj for item in timeline if item.kind == "assessment"]
+    plan, milestones = selectors.case_page_plan(case)
     context: dict[str, Any] = {
         "case": case,
         "timeline": timeline,
         "timeline_truncated": selectors.timeline_truncated(timeline),
-        "plan": selectors.current_plan(case),
-        "consents": list(case.consents.all()),
+        "plan": plan,
+        "milestones": milestones,
+        "consents": selectors.case_page_consents(case),
         "referrals": [item.obj for item in timeline if item.kind == "referral"],
         "assessments": assessments,
         "trend": selectors.assessment_trend(assessments),
@@ -83,8 +89,8 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context["scripts"] = hooks.page_scripts(
         trend_scripts, *(panel["scripts"] for panel in context["panels"])
     )
-    if access.can(user, "case.view_sensitive"):
-        context["sensitive"] = CaseSensitiveInfo.objects.filter(case=case).first()
+    if sensitive:
+        context["sensitive"] = getattr(case, "sensitive", None)  # joined, None when not written
     if access.can(user, "audit.view"):
         context["viewers"] = selectors.case_viewers(case)
     return render(request, "cases/detail.html", context)

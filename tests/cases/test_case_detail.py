@@ -19,6 +19,48 @@ def test_staff_do_not_see_sensitive_fields_on_the_case_page(as_bob, as_alice, ca
     assert "うつ病" in as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
 
 
+def test_the_case_page_shows_the_newest_plan_its_milestones_and_the_consents(
+    as_alice, as_bob, alice, case, plan
+):
+    # Read as JSON columns of the case's own query: what the tabs show is unchanged.
+    newer = services.plan_save(
+        case=case,
+        by=alice,
+        fields={"goals": "週2回外出する", "review_on": dt.date(2027, 3, 31)},
+    )
+    later = services.milestone_add(
+        plan=newer, by=alice, fields={"description": "図書館へ", "target_on": dt.date(2027, 2, 1)}
+    )
+    sooner = services.milestone_add(
+        plan=newer, by=alice, fields={"description": "コンビニへ", "target_on": dt.date(2027, 1, 5)}
+    )
+    services.milestone_achieve(milestone=sooner, by=alice, on=dt.date(2027, 1, 6))
+    old = services.consent_record(
+        case=case,
+        by=alice,
+        fields={"scope": "share_agency", "given_by": "母", "given_on": dt.date(2026, 4, 1)},
+    )
+    services.consent_withdraw(consent=old, by=alice, on=dt.date(2026, 6, 1))
+    services.consent_record(
+        case=case,
+        by=alice,
+        fields={"scope": "share_agency", "given_by": "本人", "given_on": dt.date(2026, 9, 1)},
+    )
+    response = as_alice.get(reverse("cases:detail", args=[case.pk]))
+    context, body = response.context, response.content.decode()
+    assert context["plan"].pk == newer.pk and context["plan"].review_on == dt.date(2027, 3, 31)
+    assert [m.pk for m in context["milestones"]] == [sooner.pk, later.pk]
+    assert context["milestones"][0].achieved_on == dt.date(2027, 1, 6)
+    assert "週2回外出する" in body and "居間に出てくる" not in body  # the older plan's step
+    assert reverse("cases:milestone_achieve", args=[case.pk, later.pk]) in body
+    assert reverse("cases:milestone_achieve", args=[case.pk, sooner.pk]) not in body
+    assert [c.given_by for c in context["consents"]] == ["本人", "母"]
+    assert context["consents"][1].withdrawn_on == dt.date(2026, 6, 1)
+    assert body.index("2026年9月1日") < body.index("2026年4月1日")
+    assert "sensitive" in context
+    assert "sensitive" not in as_bob.get(reverse("cases:detail", args=[case.pk])).context
+
+
 def test_assessment_trend_chart_data_is_on_the_case_page(as_alice, alice, case):
     from cases import instruments
 
@@ -69,16 +111,16 @@ def test_a_truncated_timeline_says_so_and_links_to_the_whole_log(
     assert reverse("cases:contacts", args=[case.pk]) in page
 
 
-# Session, user, the user's centre ids, the case (centre, counsellor and creator joined), the
-# INSERT of the view into the audit trail, the timeline (contacts, status changes,
-# assessments, milestones reached, referrals, changes of counsellor: one UNION ALL query,
-# was one query each), the current plan and its
-# milestones (prefetched), the consents, the sensitive information (casework roles only), the
-# centre names in the menu and the inbox badge; the household panel that `families` adds
-# (the members, their contacts: two; tests/families counts it with fifty members) and the
-# ibasho panel that `outreach` adds (visits aggregated by month: one) and its home visits
-# panel (the upcoming and recent visits: one). Was a budget of at most 30, then 21.
-CASE_PAGE_QUERIES = 16
+# Session, user, the user's centre ids, the case (centre, counsellor and creator joined; the
+# current plan with its milestones and the consents as JSON columns of the same row; the
+# sensitive information joined, casework roles only), the INSERT of the view into the audit
+# trail, the timeline (contacts, status changes, assessments, milestones reached, referrals,
+# changes of counsellor: one UNION ALL query, was one query each), the centre names in the
+# menu and the inbox badge; the household panel that `families` adds (the members with
+# their contacts counted: one; tests/families counts it with fifty members) and the ibasho
+# panel that `outreach` adds (visits aggregated by month: one) and its home visits panel (the
+# upcoming and recent visits: one). Was a budget of at most 30, then 21, then 16.
+CASE_PAGE_QUERIES = 11
 # A manager also passes the second factor (their authenticator is read), sees whether the
 # sweep is running (its heartbeat), whether a visit's check-out is overdue (the safety banner)
 # and who viewed the case (one query, viewers joined).

@@ -607,15 +607,15 @@ def test_opening_the_edit_form_that_shows_health_notes_is_an_audited_view(
 
 
 # The case page as counted in tests/cases/test_case_detail.py (CASE_PAGE_QUERIES): session,
-# user, the user's centre ids, the case, the INSERT of the view into the audit trail, the
-# timeline (contacts, status changes, assessments, milestones reached, referrals, changes of
-# counsellor: one UNION ALL query), the current
-# plan and its milestones, the consents, the sensitive information, the centre names in the
-# menu and the inbox badge; and the household panel: the members (links with members joined),
-# their contacts with this case (one aggregate) and, once there are members, their other
-# cases (siblings sharing a parent: one prefetch); and the ibasho and home visits panels that
+# user, the user's centre ids, the case (its current plan and milestones, the consents and
+# the sensitive information read in the same query), the INSERT of the view into the audit
+# trail, the timeline (contacts, status changes, assessments, milestones reached, referrals,
+# changes of counsellor: one UNION ALL query), the centre names in the menu and the inbox
+# badge; and the household panel: the members (links with members joined, their contacts
+# with this case counted in the same query) and, once there are members, their other cases
+# (siblings sharing a parent: one prefetch); and the ibasho and home visits panels that
 # `outreach` adds (one each).
-CASE_PAGE_QUERIES = 17
+CASE_PAGE_QUERIES = 12
 # An 80/50 household also reads its contingency plan.
 CASE_PAGE_QUERIES_8050 = CASE_PAGE_QUERIES + 1
 

@@ -205,13 +205,13 @@ def test_visits_as_a_walk_in_linked_since_count_and_link_to_the_walk_in(
 
 
 # The case page as counted in tests/cases/test_case_detail.py: session, user, the user's centre
-# ids, the case, the INSERT of the view into the audit trail, the timeline (one query), the
-# current plan (none here: that test's case has one, whose milestones are one more query), the
-# consents, the sensitive information, the centre names in the menu, the inbox badge and the
-# household panel (two, no members here): 13; and the ibasho panel: its visits aggregated by
-# month, one query, also for a case that never came (the aggregate is what tells); and the
-# home visits panel (one: tests/outreach/test_visit_panel.py counts it with many visits).
-CASE_PAGE_QUERIES = 15
+# ids, the case (its current plan, consents and sensitive information read in the same query),
+# the INSERT of the view into the audit trail, the timeline (one query), the centre names in
+# the menu, the inbox badge and the household panel (one): 9; and the ibasho panel: its visits
+# aggregated by month, one query, also for a case that never came (the aggregate is what
+# tells); and the home visits panel (one: tests/outreach/test_visit_panel.py counts it with
+# many visits).
+CASE_PAGE_QUERIES = 11
 
 
 def test_case_page_query_count_is_the_same_with_1_and_40_visits(

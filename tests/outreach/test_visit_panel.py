@@ -125,9 +125,10 @@ def test_the_panel_keeps_to_a_few_of_each(alice, dora, case):
     assert visits.recent[0].starts_at > visits.recent[-1].starts_at
 
 
-# The case page as counted in tests/cases/test_case_detail.py, without a support plan (its
-# milestones are one query): the home visits panel is one query of it.
-CASE_PAGE_QUERIES = 15
+# The case page as counted in tests/cases/test_case_detail.py (the support plan and its
+# milestones are read in the case's query, with or without one): the home visits panel is one
+# query of it.
+CASE_PAGE_QUERIES = 11
 
 
 def test_the_panel_is_one_query_however_many_visits(

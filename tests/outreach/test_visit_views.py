@@ -813,9 +813,9 @@ def test_the_visit_page_query_count_does_not_grow(
 
 # Session, user, the user's centre ids, the visit with its staff, announcements and overrides
 # (four) and the household links its key reads, the INSERT of the view into the audit trail,
-# the last contacts, the earlier visits, the consents to visits, the household (its members,
-# their other cases, their contacts), the menu's centre names and the inbox badge.
-BRIEFING_QUERIES = 17
+# the last contacts, the earlier visits, the consents to visits, the household (its members
+# with their contacts counted, their other cases), the menu's centre names and the inbox badge.
+BRIEFING_QUERIES = 16
 
 
 def test_the_briefing_query_count_does_not_grow(
