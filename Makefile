@@ -12,7 +12,7 @@ run: setup
 	uv run honcho start -f Procfile
 
 test: services deps
-	DJANGO_SETTINGS_MODULE=config.settings.test uv run pytest
+	DJANGO_SETTINGS_MODULE=config.settings.test uv run pytest -n auto
 
 setup: services deps migrate
 
