@@ -11,6 +11,7 @@ manager's."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -65,12 +66,6 @@ def _visit_to_act_on(request: AuthenticatedHttpRequest, pk: int) -> HomeVisit:
     return visit
 
 
-def _may_read_report(request: AuthenticatedHttpRequest, visit: HomeVisit) -> bool:
-    """The report is the visit's contact note: whoever reads the case's contact log reads it
-    (hiding it here while the log shows it would only pretend). Reading it is audited."""
-    return access.can(request.user, "case.view")
-
-
 def _back(visit: HomeVisit, anchor: str = "") -> HttpResponse:
     response = redirect("outreach:visit_detail", pk=visit.pk)
     if anchor:
@@ -80,6 +75,38 @@ def _back(visit: HomeVisit, anchor: str = "") -> HttpResponse:
 
 def _refusal(request: AuthenticatedHttpRequest, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
+
+
+def _tap(request: AuthenticatedHttpRequest, action: Callable[[], object], success: str) -> None:
+    """A one-button action (confirm, check in or out, acknowledge): the service's refusal, or
+    the success, as a message on the page it returns to."""
+    try:
+        action()
+    except ValidationError as error:
+        _refusal(request, error)
+    else:
+        messages.success(request, success)
+
+
+def _form_post(
+    request: AuthenticatedHttpRequest,
+    visit: HomeVisit,
+    *,
+    key: str,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], Any],
+    success: Callable[[Any], str],
+    anchor: str = "",
+) -> HttpResponse:
+    """One of the visit page's small forms: a valid post calls the service (through the
+    case views' `try_save`) and returns to the visit; a refusal shows the visit page again
+    with this form as the user filled it."""
+    if form.is_valid():
+        outcome = try_save(form, lambda: save(form.cleaned_data))
+        if outcome.saved:
+            messages.success(request, success(outcome.result))
+            return _back(visit, anchor)
+    return _detail_page(request, visit, bound={key: form})
 
 
 # --- planning ---------------------------------------------------------------------------------
@@ -192,11 +219,11 @@ def _detail_page(
     checklist = visit_checklist(visit)
     members = selectors.members_by_id(visit.case)
     may_act = may_act_on(user, visit)
-    may_read_report = _may_read_report(request, visit)
-    if may_read_report:
-        case_services.case_audit_record(
-            by=user, action=AuditAction.VIEW, obj=visit, case=visit.case, ip=client_ip(request)
-        )
+    # The page shows the report (the visit's contact note, read by whoever reads the case's
+    # contact log): every view is on the audit trail.
+    case_services.case_audit_record(
+        by=user, action=AuditAction.VIEW, obj=visit, case=visit.case, ip=client_ip(request)
+    )
     context: dict[str, Any] = {
         "visit": visit,
         "case": visit.case,
@@ -205,7 +232,6 @@ def _detail_page(
         "offers": selectors.offers(user, visit, checklist),
         "assigned": selectors.is_assigned(user, visit),
         "may_act": may_act,
-        "may_read_report": may_read_report,
         "announcements": [
             (a, members.get(a.recipient_member_id or 0)) for a in visit.announcements.all()
         ],
@@ -227,17 +253,16 @@ def visit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def visit_announce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = _visit_for(request, pk, "visit.manage")
     form = AnnounceForm(request.POST, members=selectors.members_by_id(visit.case))
-    if form.is_valid():
-        try:
-            announcement = services.visit_announce(
-                visit=visit, by=request.user, ip=client_ip(request), **form.announcement_fields()
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, ANNOUNCED[AnnouncementResponse(announcement.response)])
-            return _back(visit)
-    return _detail_page(request, visit, bound={"announce": form})
+    return _form_post(
+        request,
+        visit,
+        key="announce",
+        form=form,
+        save=lambda _data: services.visit_announce(
+            visit=visit, by=request.user, ip=client_ip(request), **form.announcement_fields()
+        ),
+        success=lambda announcement: str(ANNOUNCED[AnnouncementResponse(announcement.response)]),
+    )
 
 
 ANNOUNCED = {
@@ -259,34 +284,31 @@ ANNOUNCED = {
 @require_POST
 def visit_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = _visit_for(request, pk, "visit.manage")
-    try:
-        services.visit_confirm(visit=visit, by=request.user, ip=client_ip(request))
-    except ValidationError as error:
-        _refusal(request, error)
-    else:
-        messages.success(request, _("訪問を確定しました。"))
+    _tap(
+        request,
+        lambda: services.visit_confirm(visit=visit, by=request.user, ip=client_ip(request)),
+        _("訪問を確定しました。"),
+    )
     return _back(visit)
 
 
 @require_POST
 def visit_call_off(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = _visit_for(request, pk, "visit.manage")
-    form = CallOffForm(request.POST)
-    if form.is_valid():
-        try:
-            services.visit_call_off(
-                visit=visit,
-                by=request.user,
-                status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-                ip=client_ip(request),
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("訪問の状態を変更しました。"))
-            return _back(visit)
-    return _detail_page(request, visit, bound={"call_off": form})
+    return _form_post(
+        request,
+        visit,
+        key="call_off",
+        form=CallOffForm(request.POST),
+        save=lambda data: services.visit_call_off(
+            visit=visit,
+            by=request.user,
+            status=data["status"],
+            reason=data["reason"],
+            ip=client_ip(request),
+        ),
+        success=lambda _visit: _("訪問の状態を変更しました。"),
+    )
 
 
 @require_POST
@@ -319,12 +341,11 @@ def visit_override(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_check_in(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = _visit_to_act_on(request, pk)
-    try:
-        services.visit_check_in(visit=visit, by=request.user, ip=client_ip(request))
-    except ValidationError as error:
-        _refusal(request, error)
-    else:
-        messages.success(request, _("チェックインしました。終わったらチェックアウトしてください。"))
+    _tap(
+        request,
+        lambda: services.visit_check_in(visit=visit, by=request.user, ip=client_ip(request)),
+        _("チェックインしました。終わったらチェックアウトしてください。"),
+    )
     return _back(visit)
 
 
@@ -333,12 +354,11 @@ def visit_check_out(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """From the visit page (one tap on a phone), or by a manager from the safety list, once
     the staff's safety is confirmed."""
     visit = _visit_to_act_on(request, pk)
-    try:
-        services.visit_check_out(visit=visit, by=request.user, ip=client_ip(request))
-    except ValidationError as error:
-        _refusal(request, error)
-    else:
-        messages.success(request, _("チェックアウトしました。訪問の結果を記録してください。"))
+    _tap(
+        request,
+        lambda: services.visit_check_out(visit=visit, by=request.user, ip=client_ip(request)),
+        _("チェックアウトしました。訪問の結果を記録してください。"),
+    )
     if request.POST.get("back") == "safety" and access.can(request.user, "visit.safety"):
         return redirect("outreach:visit_safety")
     return _back(visit, "outcome")
@@ -347,24 +367,21 @@ def visit_check_out(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = _visit_to_act_on(request, pk)
-    form = OutcomeForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.visit_record_outcome(
-                visit=visit,
-                by=request.user,
-                outcome=data["outcome"],
-                report=data["report"],
-                next_step=data["next_step"] if data["outcome"] == VisitOutcome.REFUSED else "",
-                ip=client_ip(request),
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("訪問の結果を記録し、相談記録に追加しました。"))
-            return _back(visit)
-    return _detail_page(request, visit, bound={"outcome": form})
+    return _form_post(
+        request,
+        visit,
+        key="outcome",
+        form=OutcomeForm(request.POST),
+        save=lambda data: services.visit_record_outcome(
+            visit=visit,
+            by=request.user,
+            outcome=data["outcome"],
+            report=data["report"],
+            next_step=data["next_step"] if data["outcome"] == VisitOutcome.REFUSED else "",
+            ip=client_ip(request),
+        ),
+        success=lambda _visit: _("訪問の結果を記録し、相談記録に追加しました。"),
+    )
 
 
 @require_POST
@@ -421,14 +438,13 @@ def visit_briefing(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = _visit_to_act_on(request, pk)
-    try:
-        services.briefing_acknowledge(
+    _tap(
+        request,
+        lambda: services.briefing_acknowledge(
             visit=visit, by=request.user, key=request.POST.get("key", ""), ip=client_ip(request)
-        )
-    except ValidationError as error:
-        _refusal(request, error)
-    else:
-        messages.success(request, _("ブリーフィングを確認しました。"))
+        ),
+        _("ブリーフィングを確認しました。"),
+    )
     return redirect("outreach:visit_briefing", pk=visit.pk)
 
 
