@@ -21,7 +21,6 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
-    Prefetch,
     Q,
     QuerySet,
     Value,
@@ -43,10 +42,11 @@ from cases.filters import (
     plan_review_overdue,
 )
 from cases.models import Case, ContactEntry
-from families.models import AttendanceStatus, HouseholdLink, ProgrammeAttendance
+from families.models import AttendanceStatus, ProgrammeAttendance
 from outreach.models import HomeVisit, IbashoAttendance, VisitAssignment, VisitStatus
 from outreach.selectors.calendar import VisitItem, visit_item
 from outreach.selectors.case_panel import month_starts
+from outreach.services.visits import briefing_prefetch
 from reminders.models import Notification
 
 UPCOMING_DAYS = 7
@@ -287,11 +287,9 @@ def upcoming_visits(centre_ids: list[int], *, today: dt.date | None = None) -> U
     visits: dict[int, tuple[HomeVisit, list[VisitAssignment]]] = {}
     for assignment in assignments:
         visits.setdefault(assignment.visit_id, (assignment.visit, []))[1].append(assignment)
-    # The briefing's facts include the household (outreach.services.visits.BRIEFING_PREFETCH):
-    # one query more, the members joined to their links.
+    # The briefing's facts include the household: one query more.
     prefetch_related_objects(
-        [visit.case for visit, _staff in visits.values()],
-        Prefetch("household_links", queryset=HouseholdLink.objects.select_related("member")),
+        [visit.case for visit, _staff in visits.values()], briefing_prefetch(to_case="")
     )
     items = []
     for visit, staff in visits.values():

@@ -22,7 +22,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -34,7 +33,6 @@ from accounts import access
 from accounts.models import User
 from cases.choices import CaseStatus, SilenceStage
 from cases.models import Case, SupportPlan
-from families.models import HouseholdLink
 from outreach.models import (
     CALLED_OFF_STATUSES,
     OPEN_STATUSES,
@@ -44,7 +42,7 @@ from outreach.models import (
     VisitAssignment,
 )
 from outreach.selectors.calendar import week_start
-from outreach.services.visits import briefing_key
+from outreach.services.visits import briefing_key, briefing_prefetch
 from reminders.models import Notification
 from reminders.selectors import inbox
 
@@ -118,14 +116,8 @@ def my_visits(user: User, *, today: dt.date | None = None) -> MyVisits:
             "visit__case__person_aware",
             "visit__case__centre__case_number_prefix",
         )
-        # What briefing_key reads besides the case (outreach.services.visits.BRIEFING_PREFETCH),
-        # members joined: one query for all the fortnight's households.
-        .prefetch_related(
-            Prefetch(
-                "visit__case__household_links",
-                queryset=HouseholdLink.objects.select_related("member"),
-            )
-        )
+        # What briefing_key reads besides the case: one query for the fortnight's households.
+        .prefetch_related(briefing_prefetch("visit__case__"))
         .order_by("visit__starts_at", "visit_id")
     )
     today_rows: list[MyVisit] = []

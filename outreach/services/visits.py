@@ -89,10 +89,15 @@ def briefing_key(case: Case) -> str:
     return hashlib.sha256(facts.encode()).hexdigest()[:16]
 
 
-# What `briefing_key` reads, for the querysets of visits that compute it: one query.
-BRIEFING_PREFETCH = Prefetch(
-    "case__household_links", queryset=HouseholdLink.objects.select_related("member")
-)
+def briefing_prefetch(to_case: str = "case__") -> Prefetch:
+    """What `briefing_key` reads besides the case, one query for all the cases: prefetch it
+    from visits (the default), or from whatever reaches the case through `to_case`."""
+    return Prefetch(
+        f"{to_case}household_links", queryset=HouseholdLink.objects.select_related("member")
+    )
+
+
+BRIEFING_PREFETCH = briefing_prefetch()
 
 
 def stored_text(text: Any) -> str:
