@@ -34,7 +34,6 @@ from accounts.models import User
 from cases.choices import CaseStatus, SilenceStage
 from cases.models import Case, SupportPlan
 from outreach.models import (
-    CALLED_OFF_STATUSES,
     OPEN_STATUSES,
     BookingKind,
     HomeVisit,
@@ -75,7 +74,7 @@ class MyVisit:
 
     @property
     def called_off(self) -> bool:
-        return self.visit.status in CALLED_OFF_STATUSES
+        return self.visit.is_called_off
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ class VisitItem:
 
     @property
     def called_off(self) -> bool:
-        return self.visit.status in CALLED_OFF_STATUSES
+        return self.visit.is_called_off
 
 
 def visit_item(visit: HomeVisit) -> VisitItem:
