@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import django_filters
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Centre, User
+from accounts.plain_forms import Control, controls
 from cases.choices import CaseStatus, Severity, SilenceStage, SupportStage
 from cases.models import Case, SupportPlan, case_owners
 from cases.services import normalise_for_search
@@ -48,49 +48,6 @@ def month_bounds(value: str) -> tuple[dt.date, dt.date]:
     year, month = (int(part) for part in value.split("-"))
     first = dt.date(year, month, 1)
     return first, dt.date(year + month // 12, month % 12 + 1, 1)
-
-
-@dataclass(frozen=True)
-class FilterControl:
-    """One control of the list's filter form, ready for plain markup: the form renders in a
-    millisecond or two where crispy's per-field templates (and Django's per-option widget
-    templates) took tens of milliseconds a request."""
-
-    name: str
-    id: str
-    label: str
-    value: str
-    errors: list[str]
-    options: list[tuple[str, str, bool]] | None = None  # a select's (value, label, selected)
-    input_type: str = "text"
-    placeholder: str = ""
-
-
-def filter_controls(form: forms.Form) -> list[FilterControl]:
-    controls = []
-    for bound in form:
-        widget = bound.field.widget
-        value = bound.value()
-        current = "" if value is None else str(value)
-        options = None
-        if isinstance(widget, forms.Select):
-            options = [
-                (str(choice), str(label), str(choice) == current)
-                for choice, label in widget.choices
-            ]
-        controls.append(
-            FilterControl(
-                name=bound.html_name,
-                id=bound.id_for_label or bound.auto_id or bound.html_name,
-                label=str(bound.label),
-                value=current,
-                errors=[str(error) for error in bound.errors],
-                options=options,
-                input_type=getattr(widget, "input_type", "text") or "text",
-                placeholder=str(widget.attrs.get("placeholder", "")),
-            )
-        )
-    return controls
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -171,8 +128,8 @@ class CaseFilter(django_filters.FilterSet):
         else:
             del self.filters["centre"]  # one centre: nothing to choose
 
-    def controls(self) -> list[FilterControl]:
-        return filter_controls(self.form)
+    def controls(self) -> list[Control]:
+        return controls(self.form)
 
     def _counsellors(self, centres: list[Centre]) -> QuerySet[User]:
         """Who may own a case, plus the one asked for if they no longer may (left, on

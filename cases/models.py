@@ -473,7 +473,10 @@ def validate_contact_time(value: dt.datetime) -> None:
 class ContactEntry(models.Model):
     """相談記録: the one timeline of contact with a case, whatever wrote it."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    # Indexed by contact_case_period, whose first column it is.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
     occurred_at = models.DateTimeField(_("日時"), validators=[validate_contact_time])
     duration_minutes = models.PositiveSmallIntegerField(_("所要時間（分）"), default=0)
     channel = models.CharField(_("方法"), max_length=15, choices=Channel.choices)
@@ -508,7 +511,16 @@ class ContactEntry(models.Model):
         ordering = ["-occurred_at"]
         verbose_name = _("相談記録")
         verbose_name_plural = _("相談記録")
-        indexes = [models.Index(fields=["case", "-occurred_at"], name="contact_case_recent")]
+        indexes = [
+            # A case's contacts newest first (the timeline, the contact log), and a period's
+            # contacts of a centre's cases by channel and counterpart read from the index
+            # alone (statistics, the dashboard's trends): docs/performance.md.
+            models.Index(
+                fields=["case", "-occurred_at"],
+                include=["channel", "counterpart"],
+                name="contact_case_period",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(duration_minutes__lte=24 * 60), name="contact_duration_sane"

@@ -195,7 +195,7 @@ def _timeline_query(case: Case) -> QuerySet[Any]:
     contacts = _branch(
         case.contacts.all(),
         "contact",
-        ("-occurred_at",),  # the index contact_case_recent: 300 rows read, not all
+        ("-occurred_at",),  # the index contact_case_period: 300 rows read, not all
         (
             "id",
             "occurred_at",

@@ -58,3 +58,12 @@ def render_panel(context: Any, panel: dict[str, Any]) -> str:
     template = context.template.engine.get_template(panel["template"])
     with context.push(**panel):
         return template.render(context)
+
+
+@register.inclusion_tag("_controls.html")
+def plain_form(form: Any) -> dict[str, Any]:
+    """`{% plain_form form %}`: the form's fields as plain Bootstrap markup
+    (accounts.plain_forms), where crispy's template chain is too slow for the page."""
+    from accounts.plain_forms import controls
+
+    return {"form": form, "controls": controls(form)}

@@ -1,7 +1,7 @@
 """The case list: one page of a centre's cases, filtered, in the order of an index.
 
 Cheap to render on purpose (issue 13, docs/performance.md "Case list"): the filter form is
-plain markup (cases.filters.FilterControl), each row's labels are looked up in dicts built
+plain markup (accounts.plain_forms), each row's labels are looked up in dicts built
 once a request instead of `get_FOO_display` and `gettext` per cell, and a page's rows are
 found by their ids first (an index-only read, however deep the page) and then joined."""
 
