@@ -4,7 +4,7 @@ export UV_PYTHON_DOWNLOADS := never
 export PATH := $(HOME)/.local/bin:$(PATH)
 MANAGE := uv run python manage.py
 
-.PHONY: run test setup services deps migrate messages lint typecheck bench-sweep clean
+.PHONY: run test setup services deps migrate messages lint typecheck bench bench-sweep clean
 
 run: setup
 	$(MANAGE) seed_demo
@@ -38,6 +38,11 @@ lint:
 
 typecheck:
 	uv run mypy .
+
+# Every page against its raw-SQL floor on seed_scale data (100k cases, built on the first run),
+# then the load test against gunicorn: writes bench/results.md (bench/README.md).
+bench: setup
+	uv run python bench/pages.py $(ARGS)
 
 bench-sweep: setup
 	uv run python bench/sweep.py $(ARGS)

@@ -101,16 +101,24 @@ def permission_required(action: str) -> Callable[[Callable[..., Any]], Callable[
     return decorator
 
 
-def centre_ids(user: User) -> list[int]:
-    """The centres whose records the user may see (cached on the user for the request)."""
-    cached = getattr(user, "_tsunagu_centre_ids", None)
+def _centres(user: User) -> list[tuple[int, str]]:
+    """The id and name of each centre whose records the user may see, by name: one query,
+    cached on the user for the request (every page needs the ids, and the menu the names)."""
+    cached = getattr(user, "_tsunagu_centres", None)
     if cached is None:
-        if user.sees_all_centres:
-            cached = list(Centre.objects.values_list("id", flat=True))
-        else:
-            cached = list(user.centres.values_list("id", flat=True))
-        user._tsunagu_centre_ids = cached  # type: ignore[attr-defined]
+        source = Centre.objects.all() if user.sees_all_centres else user.centres.all()
+        cached = list(source.order_by("name", "id").values_list("id", "name"))
+        user._tsunagu_centres = cached  # type: ignore[attr-defined]
     return cached
+
+
+def centre_ids(user: User) -> list[int]:
+    """The centres whose records the user may see."""
+    return [pk for pk, _name in _centres(user)]
+
+
+def centre_names(user: User) -> list[str]:
+    return [name for _pk, name in _centres(user)]
 
 
 def user_centres(user: User) -> QuerySet[Centre]:

@@ -8,7 +8,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if not user.is_authenticated:
         return {}
     return {
-        "user_centre_names": [centre.name for centre in access.user_centres(user)],
+        "user_centre_names": access.centre_names(user),
         "can": {
             action.replace(".", "_"): access.can(user, action) for action in access.PERMISSIONS
         },

@@ -63,7 +63,8 @@ def controls(form: forms.BaseForm) -> list[Control]:
         raw = bound.value()
         current, options = "", []
         if kind == "select":
-            chosen = set(widget.format_value(raw))  # a select's format_value is a list
+            value = widget.format_value(raw)  # a list, but one string for NullBooleanSelect
+            chosen = set(value) if isinstance(value, list) else {str(value)}
             options = [
                 (str(choice), str(label), str(choice) in chosen)
                 for choice, label in widget.choices  # type: ignore[attr-defined]
@@ -80,7 +81,7 @@ def controls(form: forms.BaseForm) -> list[Control]:
                 value=current,
                 errors=[str(error) for error in bound.errors],
                 kind=kind,
-                input_type=getattr(widget, "input_type", "text") or "text",
+                input_type=widget.attrs.get("type") or getattr(widget, "input_type", "text"),
                 options=options,
                 placeholder=str(widget.attrs.get("placeholder", "")),
                 required=bound.field.required and kind != "checkbox",

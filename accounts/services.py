@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -62,6 +63,17 @@ def access_logs_purge(*, age_days: int | None = None) -> int:
     return AxesProxyHandler.reset_logs(age_days=age_days) + AxesProxyHandler.reset_failure_logs(
         age_days=age_days
     )
+
+
+def expired_sessions_purge() -> int:
+    """Delete the sessions past their expiry (what `manage.py clearsessions` does), daily by
+    beat: the session table otherwise keeps every sign-in of every worker, for ever (web
+    processes are stateless; the sessions are in the database, docs/scaling.md). One DELETE
+    statement (a session has no dependents, so Django deletes without reading the rows)."""
+    from django.contrib.sessions.models import Session
+
+    deleted, _by_model = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted
 
 
 # --- two-factor sign-in (django-otp) -------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
@@ -50,10 +51,15 @@ def inbox(user: User, *, show_done: bool = False) -> QuerySet[Notification]:
     return queryset.order_by("-created_at")
 
 
+def unread(user: User) -> QuerySet[Notification]:
+    """The inbox badge's notifications: plain columns only (it is on every page). A reminder
+    whose silence has ended is counted until the user has seen it once (the inbox then files
+    it as done)."""
+    return _in_inbox(user).filter(read_at__isnull=True, done_at__isnull=True)
+
+
 def unread_count(user: User) -> int:
-    # On every page: plain columns only. A reminder whose silence has ended is counted until
-    # the user has seen it once (the inbox then files it as done).
-    return _in_inbox(user).filter(read_at__isnull=True, done_at__isnull=True).count()
+    return unread(user).count()
 
 
 def escalated_cases(user: User) -> QuerySet[Case]:
@@ -84,9 +90,18 @@ def sweep_is_stale(*, now: dt.datetime | None = None) -> bool:
 
 
 def heartbeat_is_stale(heartbeat: SweepHeartbeat | None, *, now: dt.datetime | None = None) -> bool:
+    return completion_is_stale(heartbeat.last_completed_at if heartbeat else None, now=now)
+
+
+def completion_is_stale(
+    last_completed_at: dt.datetime | None, *, now: dt.datetime | None = None
+) -> bool:
+    """A sweep that never completed, or not for SWEEP_STALE_AFTER."""
     now = now or timezone.now()
-    return (
-        heartbeat is None
-        or heartbeat.last_completed_at is None
-        or heartbeat.last_completed_at < now - settings.SWEEP_STALE_AFTER
-    )
+    return last_completed_at is None or last_completed_at < now - settings.SWEEP_STALE_AFTER
+
+
+def last_sweep_completed() -> QuerySet[SweepHeartbeat, Any]:
+    """When the silence sweep last completed, as a one-value query (the page header reads it
+    as a subquery of its one statement)."""
+    return SweepHeartbeat.objects.filter(name=SILENCE_HEARTBEAT).values("last_completed_at")[:1]

@@ -89,8 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
-                "reminders.context_processors.reminders",
-                "outreach.context_processors.visit_safety",
+                "dashboards.context_processors.page_header",
             ],
             "builtins": ["accounts.templatetags.tsunagu"],
         },
@@ -212,6 +211,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-access-logs": {
         "task": "accounts.purge_access_logs",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "purge-expired-sessions": {
+        "task": "accounts.purge_expired_sessions",
+        "schedule": crontab(hour=3, minute=45),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env(

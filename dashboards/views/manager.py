@@ -42,9 +42,6 @@ def manager_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "trend": trend,
         "charts": _charts(scope, trend),
         "scripts": SCRIPTS,
-        # The safety banner's count (outreach.context_processors), already counted here
-        # over the same centres: the page stays within its query budget.
-        "visit_checkout_alerts": {"count": trend.missing_checkouts},
     }
     return render(request, "dashboards/manager.html", context)
 

@@ -404,7 +404,7 @@ def case_visits(case: Case) -> CaseVisits:
 # --- safety -----------------------------------------------------------------------------------
 
 
-def _checkout_alerted(user: User) -> QuerySet[HomeVisit]:
+def checkout_alerted(user: User) -> QuerySet[HomeVisit]:
     """Under way, no check-out, and the watch has alerted the managers."""
     return access.scoped(HomeVisit.objects.all(), user).filter(
         status=VisitStatus.IN_PROGRESS,
@@ -414,7 +414,7 @@ def _checkout_alerted(user: User) -> QuerySet[HomeVisit]:
 
 
 def checkout_alerted_count(user: User) -> int:
-    return _checkout_alerted(user).count()
+    return checkout_alerted(user).count()
 
 
 def visits_under_way(user: User) -> list[HomeVisit]:

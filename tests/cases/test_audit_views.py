@@ -35,12 +35,12 @@ def test_audit_trail_page_is_paginated_for_managers(as_mallory, case):
     assert len(second.context["events"]) == 21
 
 
-# Session, user, the manager's authenticator (second factor), the user's centre ids, the case,
-# the paginator's count, the centre names in the menu, the inbox badge, the sweep's heartbeat
-# (the stale-sweep banner managers see), the visits whose check-out is overdue (the safety
-# banner managers see) and the page of events (user joined). Opening the trail is not itself
+# Session, user, the manager's authenticator (second factor), the user's centres (ids and the
+# menu's names), the case, the paginator's count, the page header (the inbox badge, the
+# sweep's heartbeat and the overdue check-outs managers see: one statement) and the page of
+# events (user joined). Opening the trail is not itself
 # written to it.
-AUDIT_TRAIL_QUERIES = 11
+AUDIT_TRAIL_QUERIES = 8
 
 
 def test_audit_trail_query_count_does_not_grow_with_events(

@@ -90,10 +90,10 @@ def test_close_and_reopen_from_the_browser(as_alice, case):
     assert case.status == "open" and case.episode == 2
 
 
-# Session, user, the user's centre ids, the case (centre and counsellor joined), the centre
-# names in the menu, the inbox badge and the counsellors to choose from (read through a
+# Session, user, the user's centres (ids and the menu's names), the case (centre and
+# counsellor joined), the page header (the inbox badge) and the counsellors to choose from (read through a
 # server-side cursor). The form's defaults come from the case's centre, already joined.
-CASE_EDIT_FORM_QUERIES = 7
+CASE_EDIT_FORM_QUERIES = 6
 
 
 def test_case_edit_form_query_count_does_not_grow_with_cases_contacts_or_counsellors(

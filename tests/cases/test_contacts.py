@@ -68,10 +68,10 @@ def test_absurd_contact_dates_are_refused_not_stored(as_alice, case, when):
     assert not ContactEntry.objects.exists()
 
 
-# Session, user, the user's centre ids, the case, the INSERT of the view into the audit
-# trail, the paginator's count, the centre names in the menu, the inbox badge and the page of
-# contacts (staff joined). Was a budget of at most 20.
-CONTACT_LOG_QUERIES = 9
+# Session, user, the user's centres (ids and the menu's names), the case, the INSERT of the
+# view into the audit trail, the paginator's count, the page header (the inbox badge) and the
+# page of contacts (staff joined). Was a budget of at most 20, then 9.
+CONTACT_LOG_QUERIES = 8
 
 
 def test_the_contact_log_pages_through_every_contact_newest_first(

@@ -99,10 +99,10 @@ def test_intake_refuses_a_counsellor_of_the_other_centre_and_keeps_the_input(
     assert not Case.objects.exists()
 
 
-# Session, user, the user's centre ids, the user's centres (the filing centre), the centres
-# again for the menu's names, the inbox badge and the counsellors to choose from (read through
+# Session, user, the user's centres (ids and the menu's names), the user's centres (the filing
+# centre's choices), the page header (the inbox badge) and the counsellors to choose from (read through
 # a server-side cursor). Nothing of the centre's cases is read.
-INTAKE_FORM_QUERIES = 7
+INTAKE_FORM_QUERIES = 6
 
 
 def test_intake_form_query_count_does_not_grow_with_cases_or_counsellors(

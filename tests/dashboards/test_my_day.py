@@ -350,17 +350,19 @@ def test_signed_out_visitors_are_sent_to_log_in(client):
 
 # --- query counts -----------------------------------------------------------------------------
 
-# Session, user, the user's centre ids, the centre names for the menu, the inbox badge; then
+# Session, user, the user's centres (ids and the menu's names), the page header (the inbox
+# badge); then
 # the page's own four: the user's visits of the fortnight, their households (the briefing's
 # key), the silent or due cases (plans as subqueries), and one row carrying today's duties,
 # the latest unread and their total.
-MY_DAY_QUERIES = 9
+MY_DAY_QUERIES = 8
 # No visit in the fortnight: no household to read (a prefetch over no rows runs no query).
 MY_DAY_QUERIES_WITHOUT_VISITS = MY_DAY_QUERIES - 1
 # Staff: no case query.
 MY_DAY_QUERIES_FOR_STAFF = MY_DAY_QUERIES - 1
-# A manager also passes the second factor, sees whether the sweep runs and the safety banner.
-MY_DAY_QUERIES_FOR_A_MANAGER = MY_DAY_QUERIES + 3
+# A manager also passes the second factor; whether the sweep runs and the safety banner come
+# with the page header's one statement.
+MY_DAY_QUERIES_FOR_A_MANAGER = MY_DAY_QUERIES + 1
 
 
 def fill(centre, counsellor, colleague, staff, n: int) -> None:

@@ -197,13 +197,13 @@ def test_a_move_links_both_case_pages(case, as_mallory, mallory, charlie, centre
 
 # --- query counts -----------------------------------------------------------------------------
 
-# The pages of a manager: session, user, their authenticator, their centre ids, the centre
-# names in the menu, the inbox badge, the sweep's heartbeat and the safety banner (8); then
-# each page's own reads, counted below. Equal at 1× and 20× data.
-TRANSFER_PAGE_QUERIES = 11  # the centre, the people with their caseloads, the cases
-REASSIGN_PAGE_QUERIES = 10  # the case, its centre's case owners
-MOVE_CHOOSE_QUERIES = 10  # the case, the other centres
-MOVE_FORM_QUERIES = 11  # the case, the centre, its case owners
+# The pages of a manager: session, user, their authenticator, their centres (ids and the
+# menu's names) and the page header (inbox badge, sweep heartbeat, safety banner: one
+# statement) (5); then each page's own reads, counted below. Equal at 1× and 20× data.
+TRANSFER_PAGE_QUERIES = 8  # the centre, the people with their caseloads, the cases
+REASSIGN_PAGE_QUERIES = 7  # the case, its centre's case owners
+MOVE_CHOOSE_QUERIES = 7  # the case, the other centres
+MOVE_FORM_QUERIES = 8  # the case, the centre, its case owners
 
 
 def _grow(centre_a, centre_b, alice, mallory, case, factor):

@@ -607,15 +607,15 @@ def test_opening_the_edit_form_that_shows_health_notes_is_an_audited_view(
 
 
 # The case page as counted in tests/cases/test_case_detail.py (CASE_PAGE_QUERIES): session,
-# user, the user's centre ids, the case (its current plan and milestones, the consents and
+# user, the user's centres (ids and the menu's names), the case (its current plan and milestones, the consents and
 # the sensitive information read in the same query), the INSERT of the view into the audit
 # trail, the timeline (contacts, status changes, assessments, milestones reached, referrals,
-# changes of counsellor: one UNION ALL query), the centre names in the menu and the inbox
-# badge; and the household panel: the members (links with members joined, their contacts
+# changes of counsellor: one UNION ALL query), the page header (the inbox badge); and the
+# household panel: the members (links with members joined, their contacts
 # with this case counted in the same query) and, once there are members, their other cases
 # (siblings sharing a parent: one prefetch); and the ibasho and home visits panels that
 # `outreach` adds (one each).
-CASE_PAGE_QUERIES = 12
+CASE_PAGE_QUERIES = 11
 # An 80/50 household also reads its contingency plan.
 CASE_PAGE_QUERIES_8050 = CASE_PAGE_QUERIES + 1
 
@@ -694,11 +694,11 @@ def test_8050_case_page_query_count_does_not_grow_with_the_household(
     assert "母 83歳・同居" in body and "緊急時の備え：記入済み" in body
 
 
-# Session, user, the user's centre ids, the case, the member's link to it (member joined), the
+# Session, user, the user's centres (ids and names), the case, the member's link to it (member joined), the
 # INSERTs of the view of the case and of the health notes into the audit trail, the paginator's count, the
 # page of contacts (staff and the member link joined), the member's cases (case and centre
-# joined), who recorded the consent, the centre names in the menu and the inbox badge.
-MEMBER_PAGE_QUERIES = 13
+# joined), who recorded the consent and the page header (the inbox badge).
+MEMBER_PAGE_QUERIES = 12
 
 
 def test_member_page_query_count_does_not_grow_with_contacts(

@@ -539,15 +539,15 @@ def test_session_dates_show_the_weekday(as_alice, alice, centre_a):
 # --- query counts: the same with one family as with fifty ----------------------------------
 
 
-# Session, user, the user's centre ids, the session with its programme and centre, the saved
-# attendance, the enrolled members, their household links (each with its case and centre
-# joined), then the menu's centre names and the inbox badge.
-REGISTER_QUERIES = 9
+# Session, user, the user's centres (ids and the menu's names), the session with its programme
+# and centre, the saved attendance, the enrolled members, their household links (each with
+# its case and centre joined), then the page header (the inbox badge).
+REGISTER_QUERIES = 8
 
-# Session, user, the user's centre ids, the programme with its centre, its facilitators, its
-# sessions (attendance counted in the same query), the enrolled members, their household
-# links (case and centre joined), then the menu's centre names and the inbox badge.
-DETAIL_QUERIES = 10
+# Session, user, the user's centres (ids and the menu's names), the programme with its centre,
+# its facilitators, its sessions (attendance counted in the same query), the enrolled members,
+# their household links (case and centre joined), then the page header (the inbox badge).
+DETAIL_QUERIES = 9
 
 
 def everyone_attended(session, by) -> None:  # type: ignore[no-untyped-def]
@@ -588,10 +588,10 @@ def test_register_and_detail_query_counts_do_not_grow_with_families(
     assert on_detail.context["sessions"][-2].attended == 50
 
 
-# Session, user, the user's centre ids, the paginator's count, the page of programmes (the
-# numbers enrolled, the sessions and the next session are subqueries in the select list), their
-# facilitators, then the menu's centre names and the inbox badge.
-LIST_QUERIES = 8
+# Session, user, the user's centres (ids and the menu's names), the paginator's count, the page
+# of programmes (the numbers enrolled, the sessions and the next session are subqueries in the
+# select list), their facilitators, then the page header (the inbox badge).
+LIST_QUERIES = 7
 
 
 def test_the_programme_list_query_count_does_not_grow(

@@ -204,14 +204,14 @@ def test_visits_as_a_walk_in_linked_since_count_and_link_to_the_walk_in(
     assert reverse("outreach:walk_in_detail", args=[walk_in.pk]) in body
 
 
-# The case page as counted in tests/cases/test_case_detail.py: session, user, the user's centre
-# ids, the case (its current plan, consents and sensitive information read in the same query),
-# the INSERT of the view into the audit trail, the timeline (one query), the centre names in
-# the menu, the inbox badge and the household panel (one): 9; and the ibasho panel: its visits
+# The case page as counted in tests/cases/test_case_detail.py: session, user, the user's
+# centres (ids and the menu's names), the case (its current plan, consents and sensitive
+# information read in the same query), the INSERT of the view into the audit trail, the
+# timeline (one query), the page header (the inbox badge) and the household panel (one): 8; and the ibasho panel: its visits
 # aggregated by month, one query, also for a case that never came (the aggregate is what
 # tells); and the home visits panel (one: tests/outreach/test_visit_panel.py counts it with
 # many visits).
-CASE_PAGE_QUERIES = 11
+CASE_PAGE_QUERIES = 10
 
 
 def test_case_page_query_count_is_the_same_with_1_and_40_visits(

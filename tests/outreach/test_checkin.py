@@ -522,12 +522,12 @@ def test_a_walk_in_of_another_centre_posted_to_a_session_is_a_404(
 
 # --- the page does not grow ----------------------------------------------------------------
 
-# Session, user, the user's centre ids, the session (its centre joined), today's sessions
-# (for the switcher), everyone who came (cases with their centre and walk-ins joined: one
-# query for any number), then the menu's centre names and the inbox badge.
-CHECKIN_PAGE_QUERIES = 8
+# Session, user, the user's centres (ids and the menu's names), the session (its centre
+# joined), today's sessions (for the switcher), everyone who came (cases with their centre and
+# walk-ins joined: one query for any number), then the page header (the inbox badge).
+CHECKIN_PAGE_QUERIES = 7
 # The default page chooses from today's sessions, the switcher's list: no session by id.
-CHECKIN_DEFAULT_PAGE_QUERIES = 7
+CHECKIN_DEFAULT_PAGE_QUERIES = 6
 
 
 def test_the_check_in_page_query_count_does_not_grow_with_attendees(
@@ -561,10 +561,10 @@ def test_the_check_in_page_query_count_does_not_grow_with_attendees(
 
 # --- two tablets at the door -----------------------------------------------------------------
 
-# Session, user, the user's centre ids, the session (its centre joined), everyone who came;
-# and what the context processors read for any page (the menu's centre names, the inbox
-# badge), as the fragment is rendered with the request for its forms' CSRF tokens.
-CHECKIN_ROOM_QUERIES = 7
+# Session, user, the user's centres (ids and names), the session (its centre joined) and
+# everyone who came. The fragment is rendered with the request (its forms' CSRF tokens) but
+# shows no page header, so the header's statement never runs (it did: 7 queries).
+CHECKIN_ROOM_QUERIES = 5
 
 
 def test_the_page_polls_the_room_so_another_tablet_s_check_ins_show_up(

@@ -774,10 +774,10 @@ def test_the_session_pages_render_in_english(as_alice, series, attended):
 
 # --- query counts -----------------------------------------------------------------------------
 
-# Session, user, the user's centre ids, the session (with its centre and series), its staff
-# bookings (with the users), its attendances (with case, case's centre and walk-in), then the
-# menu's centre names and the inbox badge.
-DETAIL_QUERIES = 8
+# Session, user, the user's centres (ids and the menu's names), the session (with its centre
+# and series), its staff bookings (with the users), its attendances (with case, case's centre
+# and walk-in), then the page header (the inbox badge).
+DETAIL_QUERIES = 7
 
 
 def test_the_session_page_query_count_does_not_grow_with_visitors(
@@ -799,9 +799,9 @@ def test_the_session_page_query_count_does_not_grow_with_visitors(
     assert len(response.context["rows"]) == 40
 
 
-# Session, user, the user's centre ids, the month's sessions (with their centres and the
-# attendance numbers as annotations), then the menu's centre names and the inbox badge.
-CALENDAR_QUERIES = 6
+# Session, user, the user's centres (ids and the menu's names), the month's sessions (with
+# their centres and the attendance numbers as annotations), then the page header.
+CALENDAR_QUERIES = 5
 
 
 def test_the_calendar_query_count_does_not_grow_with_sessions(
@@ -835,10 +835,10 @@ def test_the_calendar_query_count_does_not_grow_with_sessions(
     assert response.context["month"].numbers.walk_ins == 1
 
 
-# Session, user, the user's centre ids, the paginator's count, the page of sessions (with
-# centre, series and the numbers as annotations), their staff bookings with the users, then the
-# menu's centre names and the inbox badge.
-LIST_QUERIES = 8
+# Session, user, the user's centres (ids and the menu's names), the paginator's count, the
+# page of sessions (with centre, series and the numbers as annotations), their staff bookings
+# with the users, then the page header (the inbox badge).
+LIST_QUERIES = 7
 
 
 def test_the_list_query_count_does_not_grow(as_alice, alice, centre_a, django_assert_num_queries):

@@ -128,7 +128,7 @@ def test_the_panel_keeps_to_a_few_of_each(alice, dora, case):
 # The case page as counted in tests/cases/test_case_detail.py (the support plan and its
 # milestones are read in the case's query, with or without one): the home visits panel is one
 # query of it.
-CASE_PAGE_QUERIES = 11
+CASE_PAGE_QUERIES = 10
 
 
 def test_the_panel_is_one_query_however_many_visits(

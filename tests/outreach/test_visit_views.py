@@ -791,12 +791,12 @@ def _grow(case, visit, alice, n):  # type: ignore[no-untyped-def]
         )
 
 
-# Session, user, the user's centre ids, the visit (case, centre and who checked in, out and
+# Session, user, the user's centres (ids and the menu's names), the visit (case, centre and who checked in, out and
 # reported joined), its staff, announcements and overrides (one query each), the household
 # members (who an announcement was made to, and the form's choices), the household links the
 # briefing's key reads, the INSERT of the view into the audit trail (the report is sensitive),
-# the menu's centre names and the inbox badge.
-VISIT_PAGE_QUERIES = 12
+# and the page header (the inbox badge).
+VISIT_PAGE_QUERIES = 11
 
 
 def test_the_visit_page_query_count_does_not_grow(
@@ -811,11 +811,12 @@ def test_the_visit_page_query_count_does_not_grow(
     assert len(response.context["announcements"]) == 11
 
 
-# Session, user, the user's centre ids, the visit with its staff, announcements and overrides
-# (four) and the household links its key reads, the INSERT of the view into the audit trail,
-# the last contacts, the earlier visits, the consents to visits, the household (its members
-# with their contacts counted, their other cases), the menu's centre names and the inbox badge.
-BRIEFING_QUERIES = 16
+# Session, user, the user's centres (ids and the menu's names), the visit with its staff,
+# announcements and overrides (four) and the household links its key reads, the INSERT of
+# the view into the audit trail, the last contacts, the earlier visits, the consents to
+# visits, the household (its members with their contacts counted, their other cases) and the
+# page header (the inbox badge).
+BRIEFING_QUERIES = 15
 
 
 def test_the_briefing_query_count_does_not_grow(
@@ -832,10 +833,10 @@ def test_the_briefing_query_count_does_not_grow(
     assert len(briefing.household) == 11
 
 
-# Session, user, the authenticator (second factor), the user's centre ids, the visits under way
-# (case and centre joined) and their staff, the menu's centre names, the inbox badge, the
-# sweep's heartbeat and the banner's count.
-SAFETY_QUERIES = 10
+# Session, user, the authenticator (second factor), the user's centres (ids and the menu's
+# names), the visits under way (case and centre joined) and their staff, and the page header
+# (inbox badge, sweep heartbeat and the banner's count: one statement).
+SAFETY_QUERIES = 7
 
 
 def test_the_safety_list_query_count_does_not_grow(

@@ -36,11 +36,11 @@ def gone_silent(centre, counsellor, n, *, escalate=False):
 
 
 # Session, user, the paginator's count, the page of notifications (whether each one's silence
-# has ended is a subquery in the select list, not a query per row), the user's centre ids and
-# the centre names for the menu, the inbox badge, then the UPDATE marking the shown
-# notifications read. Filing ended silences as done is skipped when none on the page has
+# has ended is a subquery in the select list, not a query per row), the user's centres (ids
+# and the menu's names, one query), the inbox badge (the page header), then the UPDATE
+# marking the shown notifications read. Filing ended silences as done is skipped when none on the page has
 # ended (an empty id list runs no query).
-INBOX_QUERIES = 8
+INBOX_QUERIES = 7
 
 
 def test_inbox_query_count_does_not_grow_with_reminders(
@@ -57,12 +57,12 @@ def test_inbox_query_count_does_not_grow_with_reminders(
     assert Notification.objects.filter(recipient=alice, read_at__isnull=False).count() == 31
 
 
-# Session, user, the manager's authenticator (second factor), the user's centre ids, the
-# paginator's count, the page of escalated cases (centre and counsellor joined), the centre
-# names in the menu, the inbox badge, the sweep's heartbeat (the stale-sweep banner), the
-# visits whose check-out is overdue (the safety banner) and the failed notifications
-# (recipient joined).
-ESCALATIONS_QUERIES = 11
+# Session, user, the manager's authenticator (second factor), the user's centres (ids and the
+# menu's names), the paginator's count, the page of escalated cases (centre and counsellor
+# joined), the page header (inbox badge, the sweep's heartbeat for the stale-sweep banner and
+# the overdue check-outs for the safety banner: one statement) and the failed notifications
+# (recipient joined). Was 11 with the header's three counts and the names apart.
+ESCALATIONS_QUERIES = 8
 
 
 def test_escalations_query_count_does_not_grow_with_cases_or_failures(
@@ -87,12 +87,12 @@ def test_escalations_query_count_does_not_grow_with_cases_or_failures(
     assert len(response.context["failed"]) == 50  # the panel's limit
 
 
-# Session, user, the user's centre ids, the centres (the home view's list, then again for the
-# menu's names: two queries for the same rows) and the inbox badge.
-HOME_QUERIES = 6
-# A manager also passes the second factor (their authenticator), sees whether the sweep is
-# running (its heartbeat) and whether a visit's check-out is overdue (the safety banner).
-HOME_QUERIES_FOR_A_MANAGER = HOME_QUERIES + 3
+# Session, user, the user's centres (ids and the menu's names), the centres again (the home
+# view's list) and the page header (the inbox badge).
+HOME_QUERIES = 5
+# A manager also passes the second factor (their authenticator); the sweep's heartbeat and
+# the overdue check-outs come with the header's one statement.
+HOME_QUERIES_FOR_A_MANAGER = HOME_QUERIES + 1
 # A counsellor's home sends them on to their day, which carries the badge too: the redirect
 # (session, user), then the day's page, here without visits (tests/dashboards/test_my_day.py).
 HOME_QUERIES_FOR_A_COUNSELLOR = 2 + MY_DAY_QUERIES_WITHOUT_VISITS
