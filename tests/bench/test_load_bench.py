@@ -9,19 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
-from django.conf import settings
-from psycopg import sql
 
-ROOT = Path(settings.BASE_DIR)
+from tests.bench.conftest import run_bench
+
 # seed_scale's smallest centre (2 counsellors, a manager); ~10 s of staff with short think
 # times, so every page is requested, and 5 s of each capacity run.
 SMALL = (
@@ -37,50 +30,13 @@ SMALL = (
 pytestmark = pytest.mark.slow
 
 
-def server() -> dict[str, Any]:
-    """Where the test suite's PostgreSQL is, as libpq keywords."""
-    db = settings.DATABASES["default"]
-    return {
-        k: db[key] for k, key in (("host", "HOST"), ("port", "PORT"), ("user", "USER")) if db[key]
-    }
-
-
-@pytest.fixture
-def bench_db() -> Iterator[str]:
-    """A database name of this run's own; the benchmark creates it, the fixture drops it."""
-    name = f"tsunagu_bench_smoke_{os.getpid()}_{secrets.token_hex(4)}"
-    yield name
-    with psycopg.connect(dbname="postgres", autocommit=True, **server()) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def run_bench(*options: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        **{f"PG{k.upper()}": str(v) for k, v in server().items()},
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
-    }
-    env.pop("DATABASE_URL", None)  # the benchmark sets its own
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, "bench/load.py", *options],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,  # a loaded 2-CPU machine; ~45–70 s as a rule
-    )
-
-
 def test_load_test_requests_every_page_signed_in_without_a_failure(
     bench_db: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "load.json"
-    run = run_bench(*SMALL, f"--db={bench_db}", f"--out={out}")
+    run = run_bench(
+        "load.py", *SMALL, f"--db={bench_db}", f"--out={out}", timeout=180
+    )  # a loaded 2-CPU machine; ~45–70 s as a rule
 
     assert run.returncode == 0, run.stdout + run.stderr
     payload = json.loads(out.read_text())
@@ -113,7 +69,7 @@ def test_load_test_requests_every_page_signed_in_without_a_failure(
 
 
 def test_load_test_refuses_the_developers_database(tmp_path: Path) -> None:
-    run = run_bench("--db=tsunagu", f"--out={tmp_path / 'load.json'}")
+    run = run_bench("load.py", "--db=tsunagu", f"--out={tmp_path / 'load.json'}")
 
     assert run.returncode != 0
     assert "refusing to use database 'tsunagu'" in run.stderr

@@ -7,20 +7,12 @@ goes to the benchmark's counter, and the test suite's Redis stands in for the de
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
-from django.conf import settings
-from psycopg import sql
 
-ROOT = Path(settings.BASE_DIR)
+from tests.bench.conftest import run_bench
+
 # Few enough to take seconds, and every path of the benchmark still taken: 60 due cases,
 # the naive loop over 50 of them (so extrapolated), both batches of a parallel sweep.
 SMALL = ("--cases", "300", "--due-fraction", "0.2", "--centres", "3")
@@ -28,50 +20,12 @@ SMALL = ("--cases", "300", "--due-fraction", "0.2", "--centres", "3")
 pytestmark = pytest.mark.slow
 
 
-def server() -> dict[str, Any]:
-    """Where the test suite's PostgreSQL is, as libpq keywords."""
-    db = settings.DATABASES["default"]
-    return {
-        k: db[key] for k, key in (("host", "HOST"), ("port", "PORT"), ("user", "USER")) if db[key]
-    }
-
-
-@pytest.fixture(scope="module")
-def bench_db() -> Iterator[str]:
-    """A database name of this run's own; the benchmark creates it, the fixture drops it."""
-    name = f"tsunagu_bench_smoke_{os.getpid()}_{secrets.token_hex(4)}"
-    yield name
-    with psycopg.connect(dbname="postgres", autocommit=True, **server()) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def run_bench(*options: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        **{f"PG{k.upper()}": str(v) for k, v in server().items()},
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
-    }
-    env.pop("DATABASE_URL", None)  # the benchmark sets its own
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, "bench/sweep.py", *options],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_benchmark_sweeps_a_few_hundred_cases_like_the_naive_loop(
     bench_db: str, tmp_path: Path
 ) -> None:
     results = tmp_path / "sweep.json"
     run = run_bench(
+        "sweep.py",
         *SMALL,
         "--naive-limit=50",
         "--scaling",
@@ -115,7 +69,7 @@ def test_benchmark_sweeps_a_few_hundred_cases_like_the_naive_loop(
 
 
 def test_benchmark_explains_one_sweep_batch(bench_db: str) -> None:
-    run = run_bench(*SMALL, "--explain", f"--db={bench_db}")
+    run = run_bench("sweep.py", *SMALL, "--explain", f"--db={bench_db}")
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert "one batch, rolled back" in run.stdout
@@ -124,7 +78,7 @@ def test_benchmark_explains_one_sweep_batch(bench_db: str) -> None:
 
 
 def test_benchmark_refuses_the_developers_database() -> None:
-    run = run_bench(*SMALL, "--db=tsunagu")
+    run = run_bench("sweep.py", *SMALL, "--db=tsunagu")
 
     assert run.returncode != 0
     assert "refusing to use database 'tsunagu'" in run.stderr
