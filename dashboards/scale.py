@@ -668,7 +668,7 @@ class Generator:
         if status == CaseStatus.OPEN and end_day < -interval and rng.random() < 0.5:
             tries_after = rng.randrange(1, 3)
         family_stage = stage == SupportStage.FAMILY
-        ibasho_share = 0.35 if stage in (SupportStage.GROUP, SupportStage.PARTICIPATION) else 0.03
+        ibasho_share = 0.45 if stage in (SupportStage.GROUP, SupportStage.PARTICIPATION) else 0.03
         sessions_starts, session_ids, session_off = self.sessions[c]
         used_sessions: set[int] = set()
         last_two_way: int | None = None
