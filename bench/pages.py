@@ -89,6 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cases", type=int, default=100_000, help="seed_scale size if empty")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--only", help="run the scenarios whose name contains this")
+    parser.add_argument("--skip", help="leave out the scenarios whose name contains this")
     parser.add_argument(
         "--slowest", type=int, default=0, help="print each page's N slowest statements"
     )
@@ -355,7 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     with psycopg.connect(database_url(args.db)) as raw:
         for scenario in scenarios():
-            if args.only and args.only not in scenario.name:
+            if (args.only and args.only not in scenario.name) or (
+                args.skip and args.skip in scenario.name
+            ):
                 continue
             results.append(measure(scenario, args.runs, raw, args.slowest))
             print(table(results)[-1], flush=True)

@@ -280,7 +280,7 @@ def contact_tables(centre_ids: Sequence[int], period: Period) -> list[Table]:
     grouped = annotate_age_band(
         period_contacts(centre_ids, period)
         .values("case_id", "channel", "counterpart")
-        .annotate(n=Count("id")),
+        .annotate(n=Count("*")),  # not the id: read from contact_case_period alone
         period.first_day,
         "case__",
     ).annotate(

@@ -218,7 +218,10 @@ class WalkIn(models.Model):
 
 
 class IbashoAttendance(models.Model):
-    session = models.ForeignKey(IbashoSession, on_delete=models.PROTECT, related_name="attendances")
+    # Indexed by attendance_session_arrival, whose first column it is.
+    session = models.ForeignKey(
+        IbashoSession, on_delete=models.PROTECT, related_name="attendances", db_index=False
+    )
     # The person, or a walk-in (and, once linked, both: the walk-in keeps the history).
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="ibasho_attendances"
@@ -250,6 +253,12 @@ class IbashoAttendance(models.Model):
         ordering = ["arrived_at", "id"]
         verbose_name = _("居場所の来所")
         verbose_name_plural = _("居場所の来所")
+        # A session's attendances, and a centre's by month (the dashboard's trends, the
+        # statistics) through its sessions: without it, a scan of every centre's
+        # attendances (3.6M rows at national scale; docs/performance.md).
+        indexes = [
+            models.Index(fields=["session", "arrived_at"], name="attendance_session_arrival")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(case__isnull=False) | Q(walk_in__isnull=False),
