@@ -84,11 +84,6 @@ def sweep_heartbeat() -> SweepHeartbeat | None:
     return SweepHeartbeat.objects.filter(name=SILENCE_HEARTBEAT).first()
 
 
-def sweep_is_stale(*, now: dt.datetime | None = None) -> bool:
-    """No sweep has completed for SWEEP_STALE_AFTER: reminders may be going unsent."""
-    return heartbeat_is_stale(sweep_heartbeat(), now=now)
-
-
 def heartbeat_is_stale(heartbeat: SweepHeartbeat | None, *, now: dt.datetime | None = None) -> bool:
     return completion_is_stale(heartbeat.last_completed_at if heartbeat else None, now=now)
 

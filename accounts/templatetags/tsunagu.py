@@ -9,6 +9,7 @@ from django import template
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from accounts.plain_forms import controls
 from accounts.wareki import format_date as format_wareki
 
 register = template.Library()
@@ -64,6 +65,4 @@ def render_panel(context: Any, panel: dict[str, Any]) -> str:
 def plain_form(form: Any) -> dict[str, Any]:
     """`{% plain_form form %}`: the form's fields as plain Bootstrap markup
     (accounts.plain_forms), where crispy's template chain is too slow for the page."""
-    from accounts.plain_forms import controls
-
     return {"form": form, "controls": controls(form)}
