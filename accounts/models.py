@@ -93,6 +93,8 @@ class AuditAction(models.TextChoices):
     VIEW = "view", _("閲覧")
     EXPORT = "export", _("出力")
     DELETE = "delete", _("削除")
+    IMPORT = "import", _("取込")
+    PRINT = "print", _("印刷")
 
 
 @pgtrigger.register(

@@ -12,6 +12,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("families/", include("families.urls")),
     path("outreach/", include("outreach.urls")),
+    path("records/", include("records.urls")),
     path("dashboards/", include("dashboards.urls")),
     # The switch is on the login page too: an English reader chooses before signing in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "reminders",
     "families",
     "outreach",
+    "records",
     "dashboards",
 ]
 
