@@ -18,20 +18,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from accounts.spreadsheets import neutralise
 from dashboards.statistics import Report, Table
-
-# A spreadsheet reads a cell starting with one of these as a formula (a tab or carriage return
-# can hide one after it).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def neutralise(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula, made plain text by a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def file_name(report: Report, extension: str) -> str:

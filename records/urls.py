@@ -4,6 +4,8 @@ app_name = "records"
 urlpatterns = [
     # Spreadsheet import (dry run, then confirm the same file) and export of the same shapes.
     path("import/", include("records.urls_import")),
+    # The centre's cases, contact log and family members as CSV/XLSX (never locked in).
+    path("export/", include("records.urls_export")),
     # The printable case record for a support meeting or a handover.
     path("case-record/", include("records.urls_case_record")),
 ]

@@ -17,6 +17,7 @@ from accounts import access
 from accounts.access import AuthenticatedHttpRequest
 from accounts.models import AuditAction, Centre
 from accounts.services import audit_record, client_ip
+from accounts.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from dashboards import exports
 from dashboards.forms.statistics import ALL_CENTRES, StatisticsForm, default_data
 from dashboards.replica import reading_from_replica
@@ -92,8 +93,8 @@ def _export(
 
 
 def statistics_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _export(request, exports.csv_bytes, "csv", exports.CSV_CONTENT_TYPE)
+    return _export(request, exports.csv_bytes, "csv", CSV_CONTENT_TYPE)
 
 
 def statistics_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _export(request, exports.xlsx_bytes, "xlsx", exports.XLSX_CONTENT_TYPE)
+    return _export(request, exports.xlsx_bytes, "xlsx", XLSX_CONTENT_TYPE)

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from openpyxl import load_workbook
 
 from accounts.models import AuditAction, AuditEvent, Centre
-from dashboards.exports import neutralise
+from accounts.spreadsheets import neutralise
 from dashboards.statistics import Report
 from tests.dashboards.test_statistics import dataset, frozen_now  # noqa: F401 -- fixtures
 
