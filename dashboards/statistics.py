@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import connections, models, router
 from django.db.models import Case as SqlCase
-from django.db.models import Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, F, Max, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, JSONObject
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -38,7 +39,16 @@ from cases.choices import (
 )
 from cases.models import ContactEntry, Referral
 from families.models import AttendanceStatus, ProgrammeKind, ProgrammeSession
-from outreach.models import CALLED_OFF_STATUSES, HomeVisit, IbashoSession, VisitOutcome, VisitStatus
+from outreach.models import (
+    CALLED_OFF_STATUSES,
+    ActivityKind,
+    CommunityActivity,
+    DiscussedCase,
+    HomeVisit,
+    IbashoSession,
+    VisitOutcome,
+    VisitStatus,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 FISCAL_YEAR_FIRST_MONTH = 4
@@ -254,51 +264,35 @@ def _date_number(day: dt.date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
-def annotate_age_band[M: models.Model](
-    queryset: QuerySet[M, Any], day: dt.date, prefix: str = ""
-) -> QuerySet[M, Any]:
-    """`band`: the person's age band on `day`, from the birth date when known (completed
-    years, as cases.models.age_from_birth_date counts them), else the band staff recorded
-    (or unknown). `prefix` reaches the case from another model ("case__")."""
+def age_band(day: dt.date, prefix: str = "") -> SqlCase:
+    """The person's age band on `day`, from the birth date when known (completed years, as
+    cases.models.age_from_birth_date counts them), else the band staff recorded (or unknown).
+    `prefix` reaches the case from another model ("case__")."""
     birth = f"{prefix}birth_date"
+    birth_number = ExtractYear(birth) * 10000 + ExtractMonth(birth) * 100 + ExtractDay(birth)
     day_number = _date_number(day)
     whens = [When(**{f"{birth}__isnull": True}, then=F(f"{prefix}age_band"))]
     whens += [
-        When(birth_number__gt=day_number - upper * 10000, then=Value(band.value))
+        When(GreaterThan(birth_number, day_number - upper * 10000), then=Value(band.value))
         for band, upper in _BAND_UPPER_AGES
     ]
-    return queryset.annotate(
-        birth_number=ExtractYear(birth) * 10000 + ExtractMonth(birth) * 100 + ExtractDay(birth)
-    ).annotate(band=SqlCase(*whens, default=Value(AgeBand.SIXTIES_PLUS.value)))
+    return SqlCase(*whens, default=Value(AgeBand.SIXTIES_PLUS.value))
+
+
+def annotate_age_band[M: models.Model](
+    queryset: QuerySet[M, Any], day: dt.date, prefix: str = ""
+) -> QuerySet[M, Any]:
+    """`band`: the person's age band on `day` (`age_band`)."""
+    return queryset.annotate(band=age_band(day, prefix))
 
 
 def contact_tables(centre_ids: Sequence[int], period: Period) -> list[Table]:
     """実人員 and 延人員 by channel, by counterpart, and of the people served by new or
-    continuing, age band, gender and who made the first contact: one statement, the period's
-    contacts grouped by case, channel and counterpart, then counted (a case once per row of a
-    table, however many contacts it had)."""
-    grouped = annotate_age_band(
-        period_contacts(centre_ids, period)
-        .values("case_id", "channel", "counterpart")
-        .annotate(n=Count("*")),  # not the id: read from contact_case_period alone
-        period.first_day,
-        "case__",
-    ).annotate(
-        gender=F("case__gender"),
-        first_by=F("case__first_contact_by"),
-        is_new=SqlCase(
-            When(
-                case__first_contact_date__gte=period.first_day,
-                case__first_contact_date__lt=period.next_first_day,
-                then=Value(NewOrContinuing.NEW.value),
-            ),
-            default=Value(NewOrContinuing.CONTINUING.value),
-        ),
-    )
-    aggregates: dict[str, Any] = {
-        "total_people": Count("case_id", distinct=True),
-        "total_contacts": Sum("n"),
-    }
+    continuing, age band, gender and who made the first contact: one statement. The period's
+    contacts are grouped into one row per case (its contacts by channel and by counterpart,
+    and the person's band, gender, first caller and new/continuing), then counted: a case is
+    one row, so 実人員 is a plain count of rows, never a COUNT(DISTINCT) (each of those is a
+    sort of its own: 40 of them took 1.2 s on a prefecture's fiscal year, docs/performance.md)."""
     groups: dict[str, tuple[str, list[Any]]] = {
         "channel": ("channel", list(Channel)),
         "counterpart": ("counterpart", list(Counterpart)),
@@ -307,13 +301,47 @@ def contact_tables(centre_ids: Sequence[int], period: Period) -> list[Table]:
         "gender": ("gender", list(Gender)),
         "first": ("first_by", list(FirstContactBy)),
     }
+    # Channel and counterpart vary between a case's contacts: counted per case.
+    per_case: dict[str, Any] = {"n": Count("*")}  # not the id: read from contact_case_period
+    for prefix in ("channel", "counterpart"):
+        column, choices = groups[prefix]
+        for choice in choices:
+            per_case[f"{prefix}_{choice.value}"] = Count(
+                "case_id", filter=Q(**{column: choice.value})
+            )
+    # The person's facts are one value per case: taken with Max() so that the grouping stays
+    # on case_id alone (read from the contact index in case order, no sort).
+    grouped = (
+        period_contacts(centre_ids, period)
+        .values("case_id")
+        .annotate(
+            **per_case,
+            band=Max(age_band(period.first_day, "case__")),
+            gender=Max("case__gender"),
+            first_by=Max("case__first_contact_by"),
+            is_new=Max(
+                SqlCase(
+                    When(
+                        case__first_contact_date__gte=period.first_day,
+                        case__first_contact_date__lt=period.next_first_day,
+                        then=Value(NewOrContinuing.NEW.value),
+                    ),
+                    default=Value(NewOrContinuing.CONTINUING.value),
+                )
+            ),
+        )
+    )
+    aggregates: dict[str, Any] = {"total_people": Count("*"), "total_contacts": Sum("n")}
     for prefix, (column, choices) in groups.items():
         for choice in choices:
-            where = Q(**{column: choice.value})
-            aggregates[f"{prefix}_{choice.value}_people"] = Count(
-                "case_id", distinct=True, filter=where
-            )
-            aggregates[f"{prefix}_{choice.value}_contacts"] = Sum("n", filter=where)
+            key = f"{prefix}_{choice.value}"
+            if prefix in ("channel", "counterpart"):
+                aggregates[f"{key}_people"] = Count("case_id", filter=Q(**{f"{key}__gt": 0}))
+                aggregates[f"{key}_contacts"] = Sum(key)
+            else:  # the same for all of a case's contacts
+                where = Q(**{column: choice.value})
+                aggregates[f"{key}_people"] = Count("case_id", filter=where)
+                aggregates[f"{key}_contacts"] = Sum("n", filter=where)
     result = grouped.aggregate(**aggregates)
     total = Row(
         TOTAL,
@@ -611,6 +639,73 @@ def _family_table(result: dict[str, int]) -> Table:
     )
 
 
+# --- community work: lectures, trainings, meetings (docs/statistics.md, section 9) -----------
+
+
+def _community_held(period: Period, now: dt.datetime) -> dict[str, dt.date]:
+    """Activities are dated by their (Tokyo) day; one still to come is not counted."""
+    until = min(period.next_first_day, timezone.localdate(now) + dt.timedelta(days=1))
+    return {"held_on__gte": period.first_day, "held_on__lt": until}
+
+
+def _community_query(centre_ids: Sequence[int], period: Period, now: dt.datetime) -> QuerySet[Any]:
+    """The period's activities by kind: how many, and their audience."""
+    aggregates: dict[str, Any] = {}
+    for kind in ActivityKind:
+        aggregates[f"{kind.value}_events"] = Count("id", filter=Q(kind=kind.value))
+        aggregates[f"{kind.value}_audience"] = Sum("audience_count", filter=Q(kind=kind.value))
+    return _one_row(
+        CommunityActivity.objects.filter(centre_id__in=centre_ids, **_community_held(period, now)),
+        aggregates,
+    )
+
+
+def _discussed_query(centre_ids: Sequence[int], period: Period, now: dt.datetime) -> QuerySet[Any]:
+    """The distinct cases discussed at the period's meetings, by kind and in all."""
+    aggregates: dict[str, Any] = {
+        f"{kind.value}_cases": Count("case_id", distinct=True, filter=Q(activity__kind=kind.value))
+        for kind in ActivityKind
+    }
+    aggregates[f"{TOTAL}_cases"] = Count("case_id", distinct=True)
+    held = {f"activity__{name}": day for name, day in _community_held(period, now).items()}
+    return _one_row(
+        DiscussedCase.objects.filter(activity__centre_id__in=centre_ids, **held), aggregates
+    )
+
+
+def _community_table(activities: dict[str, int], discussed: dict[str, int]) -> Table:
+    rows = [
+        Row(
+            kind.value,
+            str(kind.label),
+            {
+                "events": activities[f"{kind.value}_events"],
+                "audience": activities[f"{kind.value}_audience"] or 0,
+                "cases": discussed[f"{kind.value}_cases"],
+            },
+        )
+        for kind in ActivityKind
+    ]
+    totals = {
+        "events": sum(row.values["events"] for row in rows),
+        "audience": sum(row.values["audience"] for row in rows),
+        "cases": discussed[f"{TOTAL}_cases"],  # a case discussed at two meetings is one
+    }
+    rows.append(Row(TOTAL, _("計"), totals, is_total=True))
+    return Table(
+        "community",
+        _("地域活動（講演会・普及啓発・研修会・会議）"),
+        _("地域活動"),
+        _("種類"),
+        [("events", _("回数")), ("audience", _("参加者数")), ("cases", _("検討したケース"))],
+        rows,
+        _(
+            "開催日が期間内で、今日までの活動。検討したケースは会議で検討したケースの実数"
+            "（計は各行の合計ではありません）。会議での検討は相談（実人員・延人員）に数えません。"
+        ),
+    )
+
+
 def statistics_report(
     centres: Sequence[Centre], period: Period, *, now: dt.datetime | None = None
 ) -> Report:
@@ -625,6 +720,8 @@ def statistics_report(
             "ibasho": _ibasho_query(ids, period, now),
             "visits": _visit_query(ids, period),
             "family": _family_query(ids, period, now),
+            "community": _community_query(ids, period, now),
+            "community_cases": _discussed_query(ids, period, now),
         }
     )
     tables = [
@@ -633,5 +730,6 @@ def statistics_report(
         *_ibasho_tables(activity["ibasho"]),
         _visit_table(activity["visits"]),
         _family_table(activity["family"]),
+        _community_table(activity["community"], activity["community_cases"]),
     ]
     return Report(list(centres), period, tables)
