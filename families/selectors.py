@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     Count,
     F,
@@ -18,11 +19,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from accounts import access
-from accounts.models import User
+from accounts.models import Centre, User
 from cases.choices import CaseStatus
 from cases.models import Case, ContactEntry
 from cases.services import normalise_for_search
@@ -56,14 +57,40 @@ class HouseholdRow:
 
     @property
     def other_links(self) -> list[HouseholdLink]:
-        return getattr(self.member, "other_links", [])
+        """The member's links to other cases: what the panel shows of them (the case's
+        number, the relation), read as JSON in the household's own query."""
+        return [
+            HouseholdLink(
+                id=data["id"],
+                relation=data["relation"],
+                member_id=self.member.pk,
+                case=Case(
+                    id=data["case_id"],
+                    number=data["number"],
+                    centre=Centre(case_number_prefix=data["prefix"]),
+                ),
+            )
+            for data in getattr(self.link, "other_links_data", None) or []
+        ]
 
 
 def household(case: Case) -> list[HouseholdRow]:
     """The case's household with each member's contacts for this case and their other
-    cases: two queries (one when the household is empty)."""
-    # Each member's other cases too (a mother of two withdrawn siblings): one query more.
-    other_cases = HouseholdLink.objects.exclude(case=case).select_related("case__centre")
+    cases (a mother of two withdrawn siblings): one query."""
+    other_links = (
+        HouseholdLink.objects.filter(member=OuterRef("member_id"))
+        .exclude(case=case)
+        .order_by("id")
+        .values(
+            data=JSONObject(
+                id="id",
+                relation="relation",
+                case_id="case_id",
+                number="case__number",
+                prefix="case__centre__case_number_prefix",
+            )
+        )
+    )
     # Each member's contacts about this case, counted in the links' own query.
     history = (
         MemberContact.objects.filter(member=OuterRef("member_id"), contact__case=case)
@@ -73,8 +100,8 @@ def household(case: Case) -> list[HouseholdRow]:
     links = list(
         HouseholdLink.objects.filter(case=case)
         .select_related("member")
-        .prefetch_related(Prefetch("member__links", queryset=other_cases, to_attr="other_links"))
         .annotate(
+            other_links_data=ArraySubquery(other_links),
             contact_count=Coalesce(
                 Subquery(history.annotate(n=Count("id")).values("n"), output_field=IntegerField()),
                 0,

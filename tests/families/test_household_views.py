@@ -611,11 +611,10 @@ def test_opening_the_edit_form_that_shows_health_notes_is_an_audited_view(
 # the sensitive information read in the same query), the INSERT of the view into the audit
 # trail, the timeline (contacts, status changes, assessments, milestones reached, referrals,
 # changes of counsellor: one UNION ALL query), the page header (the inbox badge); and the
-# household panel: the members (links with members joined, their contacts
-# with this case counted in the same query) and, once there are members, their other cases
-# (siblings sharing a parent: one prefetch); and the ibasho and home visits panels that
-# `outreach` adds (one each).
-CASE_PAGE_QUERIES = 11
+# household panel: the members (links with members joined, their contacts with this case
+# counted and their other cases, siblings sharing a parent, as JSON: one query); and the
+# ibasho and home visits panels that `outreach` adds (one each).
+CASE_PAGE_QUERIES = 10
 # An 80/50 household also reads its contingency plan.
 CASE_PAGE_QUERIES_8050 = CASE_PAGE_QUERIES + 1
 

@@ -814,9 +814,9 @@ def test_the_visit_page_query_count_does_not_grow(
 # Session, user, the user's centres (ids and the menu's names), the visit with its staff,
 # announcements and overrides (four) and the household links its key reads, the INSERT of
 # the view into the audit trail, the last contacts, the earlier visits, the consents to
-# visits, the household (its members with their contacts counted, their other cases) and the
-# page header (the inbox badge).
-BRIEFING_QUERIES = 15
+# visits, the household (its members with their contacts counted and their other cases: one
+# query) and the page header (the inbox badge).
+BRIEFING_QUERIES = 14
 
 
 def test_the_briefing_query_count_does_not_grow(
