@@ -26,11 +26,17 @@ def ibasho_panel_context(request: AuthenticatedHttpRequest, case: Case) -> dict[
         return None
     return {
         "ibasho": summary,
-        # What static/js/ibasho-trend.js draws; the table beside it carries the same numbers.
+        # What static/js/bar-charts.js draws; the table beside it carries the same numbers.
         "ibasho_trend": {
-            "label": _("来所回数"),
             "labels": [date_format(m.month, "YEAR_MONTH_FORMAT") for m in summary.months],
-            "values": [m.visits for m in summary.months],
+            "datasets": [
+                {
+                    "label": _("来所回数"),
+                    "values": [m.visits for m in summary.months],
+                    "color": "#198754",
+                }
+            ],
+            "stacked": False,
         },
     }
 
@@ -39,7 +45,7 @@ IBASHO_PANEL = CasePanel(
     key="ibasho",
     template="outreach/_ibasho_panel.html",
     context=ibasho_panel_context,
-    scripts=("vendor/chartjs/chart.umd.min.js", "js/ibasho-trend.js"),
+    scripts=("vendor/chartjs/chart.umd.min.js", "js/bar-charts.js"),
 )
 
 

@@ -426,7 +426,7 @@ def trends(
 def chart_data(
     trend: Trends, datasets: Iterable[tuple[str, str, str]], *, stacked: bool = False
 ) -> dict[str, Any]:
-    """What static/js/dashboard-charts.js draws: labels and (label, colour, values) series."""
+    """What static/js/bar-charts.js draws: labels and (label, colour, values) series."""
     return {
         "labels": [date_format(month, "YEAR_MONTH_FORMAT") for month in trend.months],
         "stacked": stacked,

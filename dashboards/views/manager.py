@@ -20,7 +20,7 @@ from dashboards.replica import reading_from_replica
 from dashboards.selectors import manager as selectors
 from dashboards.selectors.manager import CaseCounts, DashboardScope, Trends, UpcomingVisits
 
-SCRIPTS = ["vendor/chartjs/chart.umd.min.js", "js/dashboard-charts.js"]
+SCRIPTS = ["vendor/chartjs/chart.umd.min.js", "js/bar-charts.js"]
 
 
 def manager_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -115,7 +115,7 @@ def _visit_links(scope: DashboardScope, visits: UpcomingVisits) -> dict[str, Any
 
 
 def _charts(scope: DashboardScope, trend: Trends) -> list[dict[str, Any]]:
-    """The four trends, each drawn by static/js/dashboard-charts.js and tabled beside it;
+    """The four trends, each drawn by static/js/bar-charts.js and tabled beside it;
     a month of new cases links to the case list of that month, a month of the ibasho to its
     session calendar (the closest list there is); contacts and family classes have none."""
 

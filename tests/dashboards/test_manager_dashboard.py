@@ -399,7 +399,7 @@ def test_monthly_trends_in_tokyo_months(as_mallory, data):
     june_row = re.search(r'data-testid="trend-contacts-2026-06">(.*?)</tr>', html, re.S)
     assert june_row and re.findall(r'class="text-end">(\d+)<', june_row.group(1)) == ["2"]
     assert "<script>" not in html  # no inline script: the charts are drawn by a static file
-    assert "js/dashboard-charts.js" in html
+    assert "js/bar-charts.js" in html
 
 
 # --- every number leads to a list of exactly that many rows ---------------------------------

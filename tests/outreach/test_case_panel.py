@@ -123,14 +123,14 @@ def test_the_case_page_shows_the_first_visit_as_a_milestone_and_the_month_trend(
     assert island is not None
     trend = json.loads(island.group(1))
     assert trend["labels"][0] == "2025年3月" and trend["labels"][-1] == "2026年2月"
-    assert trend["values"] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 1]
+    assert trend["datasets"][0]["values"] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 1]
 
 
 def test_the_chart_is_drawn_by_a_static_script_and_chart_js_is_loaded_once(alice, person, visits):
     client = client_for(alice)
     url = reverse("cases:detail", args=[person.pk])
     body = client.get(url).content.decode()
-    assert "js/ibasho-trend.js" in body
+    assert "js/bar-charts.js" in body
     # Strict CSP: every script is a file of our own or a data island, none inline.
     for attributes in re.findall(r"<script([^>]*)>", body):
         assert "src=" in attributes or 'type="application/json"' in attributes
@@ -161,7 +161,7 @@ def test_no_panel_for_a_case_that_never_came(as_alice, person):
     assert response.status_code == 200
     assert [p["key"] for p in response.context["panels"] if p["key"] == "ibasho"] == []
     body = response.content.decode()
-    assert 'data-testid="ibasho-panel"' not in body and "ibasho-trend.js" not in body
+    assert 'data-testid="ibasho-panel"' not in body and "bar-charts.js" not in body
 
 
 def test_visits_as_a_walk_in_linked_since_count_and_link_to_the_walk_in(

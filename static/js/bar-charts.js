@@ -1,6 +1,7 @@
-// The managers' dashboard: each trend (new cases, contacts, ibasho and family-class
-// attendance per month) drawn as bars. Every holder names its json_script island in
-// data-chart; the table beside it holds the same numbers for screen readers and for anyone
+// Counts per month drawn as bars: the managers' dashboard's trends (new cases, contacts,
+// ibasho and family-class attendance) and the case page's ibasho visits. Every holder names
+// its json_script island in data-chart ({labels, datasets: [{label, values, color}],
+// stacked}); the table beside it holds the same numbers for screen readers and for anyone
 // without the chart, so the canvas is hidden from assistive technology.
 (function () {
   if (!window.Chart) return;
