@@ -22,6 +22,7 @@ services:
 deps:
 	bash scripts/ensure-uv.sh
 	uv sync --frozen
+	bash scripts/ensure-node-tools.sh
 
 migrate:
 	$(MANAGE) compilemessages --ignore=.venv -v 0

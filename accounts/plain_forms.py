@@ -34,6 +34,9 @@ class Control:
     options: list[tuple[str, str, bool]] = field(default_factory=list)  # (value, label, selected)
     placeholder: str = ""
     required: bool = False
+    # The `required` attribute itself: not on a select whose first option is a value (HTML
+    # forbids it there, and nothing can be left unchosen anyway), as Django decides it.
+    required_attribute: bool = False
     help_text: str = ""
     checked: bool = False
     attrs: str = ""  # flatatt: already escaped, marked safe
@@ -85,6 +88,10 @@ def controls(form: forms.BaseForm) -> list[Control]:
                 options=options,
                 placeholder=str(widget.attrs.get("placeholder", "")),
                 required=bound.field.required and kind != "checkbox",
+                required_attribute=bound.field.required
+                and kind != "checkbox"
+                and form.use_required_attribute
+                and widget.use_required_attribute(bound.initial),
                 help_text=str(bound.help_text or ""),
                 checked=kind == "checkbox" and widget.check_test(raw),  # type: ignore[attr-defined]
                 attrs=flatatt(passed),

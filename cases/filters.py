@@ -87,7 +87,7 @@ class CaseFilter(django_filters.FilterSet):
         label=_("初回相談の月"),
         method="by_opened",
         validators=[MONTH],
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-04"}),
+        widget=forms.TextInput(attrs={"type": "month"}),
     )
     risk = django_filters.ChoiceFilter(
         label=_("リスク"), choices=[(k, v[1]) for k, v in RISK_FILTERS.items()], method="by_risk"

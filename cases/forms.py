@@ -41,7 +41,9 @@ def setup_phone_field(field: forms.Field) -> None:
     field.error_messages["invalid"] = _(
         "電話番号は 03-1234-5678 や 090-1234-5678 の形式で入力してください。"
     )
-    field.widget.attrs.update({"type": "tel", "autocomplete": "off"})
+    # The input's type, not an attribute: as an attribute it is written twice (invalid HTML).
+    field.widget.input_type = "tel"
+    field.widget.attrs.update({"autocomplete": "off"})
 
 
 class CaseModelForm(forms.ModelForm):

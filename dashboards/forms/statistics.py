@@ -40,7 +40,7 @@ class StatisticsForm(forms.Form):
     month = forms.CharField(
         label=_("月"),
         required=False,
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-04"}),
+        widget=forms.TextInput(attrs={"type": "month"}),
     )
     fiscal_year = forms.TypedChoiceField(label=_("年度"), coerce=int, required=False)
     centre = forms.ChoiceField(label=_("センター"))

@@ -49,7 +49,9 @@ class Console:
 
     def _message(self, message: Any) -> None:
         if message.type == "error":
-            self.errors.append(message.text)
+            # Where it came from: "Failed to load resource" names no file in its text.
+            where = (message.location or {}).get("url", "")
+            self.errors.append(f"{message.text} ({where})" if where else message.text)
             if "Content Security Policy" in message.text or "CSP violation" in message.text:
                 self.violations.append(message.text)
 

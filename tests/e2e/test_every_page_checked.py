@@ -1,0 +1,128 @@
+"""Every page of the seeded demo, as the role that uses it, in a real browser: 0 serious or
+critical axe-core violations, 0 Nu HTML Checker errors, no console error and no CSP
+violation (tests/e2e/checks.py). The journeys of issue 17 check the pages they pass through
+the same way; this tour covers the pages one by one so that a page no journey reaches is
+checked too."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case
+from families.models import FamilyProgramme, HouseholdLink
+from outreach.models import HomeVisit, IbashoSession
+from tests.e2e.browser import in_thread
+from tests.e2e.checks import axe_violations, vnu_errors
+from tests.factories import client_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _demo() -> dict[str, Any]:
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_demo", "--i-know-this-is-not-production", stdout=quiet)
+    users = {u.username: u for u in User.objects.all()}
+    alice = users["alice"]
+    case = (
+        Case.objects.filter(primary_counsellor=alice, household_links__isnull=False)
+        .filter(home_visits__isnull=False)
+        .distinct()
+        .order_by("id")
+        .first()
+    )
+    assert case is not None
+    visit = HomeVisit.objects.filter(case__centre=case.centre, assignments__user=alice)
+    visit = visit.filter(starts_at__gte=timezone.now()).order_by("starts_at").first()
+    link = HouseholdLink.objects.filter(case=case).order_by("id").first()
+    session = IbashoSession.objects.filter(centre=case.centre, starts_at__date=timezone.localdate())
+    programme = FamilyProgramme.objects.filter(centre=case.centre).order_by("id").first()
+    return {
+        # Signed in as each (the second factor too, for the manager): the session cookie.
+        "sessions": {
+            name: client_for(users[name]).cookies["sessionid"].value
+            for name in ("alice", "bob", "mallory")
+        },
+        "case": case.pk,
+        "visit": visit.pk if visit else None,
+        "member": link.member_id if link else None,
+        "session": session.order_by("starts_at").first().pk,
+        "programme": programme.pk if programme else None,
+    }
+
+
+def _pages(demo: dict[str, Any]) -> dict[str, list[str]]:
+    case, visit, member = demo["case"], demo["visit"], demo["member"]
+    session, programme = demo["session"], demo["programme"]
+    return {
+        "alice": [
+            "/dashboards/my-day/",
+            "/cases/",
+            "/cases/intake/",
+            f"/cases/{case}/",
+            f"/cases/{case}/edit/",
+            f"/cases/{case}/contacts/",
+            f"/cases/{case}/assessments/add/",
+            f"/cases/{case}/plans/new/",
+            f"/families/cases/{case}/members/add/",
+            f"/families/cases/{case}/members/{member}/",
+            f"/outreach/visits/new/{case}/",
+            f"/outreach/visits/{visit}/",
+            f"/outreach/visits/{visit}/briefing/",
+            "/outreach/calendar/",
+            "/outreach/ibasho/",
+            f"/outreach/ibasho/{session}/",
+            "/outreach/ibasho/checkin/",
+            "/outreach/ibasho/walk-ins/",
+            "/families/programmes/",
+            f"/families/programmes/{programme}/",
+            "/reminders/inbox/",
+            "/accounts/preferences/",
+        ],
+        "bob": ["/cases/", f"/outreach/ibasho/checkin/{session}/"],
+        "mallory": [
+            "/dashboards/centre/",
+            "/dashboards/statistics/",
+            "/dashboards/statistics/print/",
+            "/dashboards/transfers/caseload/",
+            f"/cases/{case}/audit/",
+            "/reminders/escalations/",
+            "/families/8050/",
+            "/outreach/visits/safety/",
+        ],
+    }
+
+
+def test_every_page_is_accessible_and_valid(open_page: Any, live_server: Any) -> None:
+    demo = in_thread(_demo)
+    documents: dict[str, str] = {}
+    problems: list[str] = []
+
+    page = open_page()
+    failed: list[str] = []  # any file the pages load (a script, a style, the icon) missing
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    response = page.goto("/accounts/login/")
+    documents["login"] = response.text()
+    problems += [f"login: axe {v}" for v in axe_violations(page)]
+
+    for username, urls in _pages(demo).items():
+        page.context.clear_cookies()
+        cookie = {"name": "sessionid", "value": demo["sessions"][username]}
+        page.context.add_cookies([{**cookie, "url": live_server.url}])
+        for url in urls:
+            response = page.goto(url)
+            assert response is not None and response.status == 200, (username, url)
+            documents[f"{username} {url}"] = response.text()
+            problems += [f"{username} {url}: axe {v}" for v in axe_violations(page)]
+    problems += [f"loaded {f}" for f in failed]
+    problems += [f"console {e}" for e in page.console.errors]
+    problems += [f"CSP {e}" for e in page.console.violations]
+
+    for name, errors in vnu_errors(documents).items():
+        problems += [f"{name}: html {error}" for error in errors]
+    assert problems == [], "\n".join(problems)
