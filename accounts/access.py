@@ -75,6 +75,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "statistics.view": _OVERSIGHT,
     # Handing cases over (one case, a leaving counsellor's caseload, a move to another centre).
     "caseload.transfer": _OVERSIGHT,
+    # Community work (lectures, trainings, meetings with other agencies): everyone records
+    # it; which cases a meeting discussed is casework (a support conference's confidentiality).
+    "community.view": _ALL,
+    "community.manage": _ALL,
+    "community.view_cases": _CASEWORK,
+    "community.link_case": _CASEWORK,
 }
 
 

@@ -2,15 +2,24 @@
 and save their parts without `cases` importing them (the layers, docs/architecture.md).
 
 An app registers in its AppConfig.ready(): `families` adds the household panel to the case
-page and the first caller's details to intake."""
+page and the first caller's details to intake; `outreach` adds the meetings that discussed a
+case to its timeline (a `TimelineBranch`).
+
+A timeline branch is read inside the timeline's one query (one more SELECT of its UNION ALL,
+cases.selectors._timeline_query), so it costs the case page no query: its `rows` must be a
+plain queryset of the case's rows, its `entry` must not touch the database. It is not a
+contact: what counts as contact (and in the statistics) is written through
+`cases.services.contact_record`; a branch only shows something that happened about the case."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 
 from accounts.access import AuthenticatedHttpRequest
@@ -45,7 +54,34 @@ class IntakeExtension:
     save: Callable[..., None]  # (*, case, by, data, ip) -> None
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """What one row of a branch shows: sorted by `at`, dated `when`, "title: summary" linking
+    to `url`."""
+
+    at: dt.datetime
+    when: str
+    title: str
+    summary: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineBranch:
+    """Rows of an app above `cases` on the case timeline. `rows(case)` is the case's rows of
+    any model, `order` their newest-first ordering (the newest TIMELINE_LIMIT are read),
+    `fields` the columns read (a relation's through `__`), and `entry` turns one row, as the
+    dict of those columns read from JSON (dates as ISO strings), into what it shows."""
+
+    kind: str
+    rows: Callable[[Case], QuerySet[Any]]
+    order: tuple[str, ...]
+    fields: tuple[str, ...]
+    entry: Callable[[dict[str, Any]], TimelineEntry]
+
+
 _case_panels: dict[str, CasePanel] = {}
+_timeline_branches: dict[str, TimelineBranch] = {}
 _intake_extensions: dict[str, IntakeExtension] = {}
 # (*, case, by, ip) -> None, by name: called in the transaction that closes a case.
 _on_case_closed: dict[str, Callable[..., object]] = {}
@@ -53,6 +89,14 @@ _on_case_closed: dict[str, Callable[..., object]] = {}
 
 def register_case_panel(panel: CasePanel) -> None:
     _case_panels[panel.key] = panel  # by key: registering twice (tests, reloads) is harmless
+
+
+def register_timeline_branch(branch: TimelineBranch) -> None:
+    _timeline_branches[branch.kind] = branch
+
+
+def timeline_branches() -> dict[str, TimelineBranch]:
+    return _timeline_branches
 
 
 def register_intake_extension(extension: IntakeExtension) -> None:

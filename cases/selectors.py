@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.models import AuditAction, AuditEvent, User
 from accounts.templatetags.tsunagu import jdate, jdatetime
-from cases import instruments
+from cases import hooks, instruments
 from cases.choices import (
     CaseStatus,
     Channel,
@@ -97,8 +97,7 @@ def case_detail_queryset() -> QuerySet[Case]:
 def _json_rows(queryset: QuerySet[Any], group: str, order: tuple[str, ...]) -> Subquery:
     """The rows of a correlated queryset, each as a JSON object of its columns, in one JSON
     array (NULL when there are none): a relation read in the outer row's own query."""
-    fields = {field.attname: F(field.attname) for field in queryset.model._meta.concrete_fields}
-    rows = JSONBAgg(JSONObject(**fields), order_by=order)
+    rows = JSONBAgg(json_columns(queryset.model), order_by=order)
     return Subquery(queryset.order_by().values(group).annotate(rows=rows).values("rows"))
 
 
@@ -131,12 +130,14 @@ def case_page_plan(case: Case) -> tuple[SupportPlan | None, list[Milestone]]:
     if data is None:
         return None, []
     rows = data.pop("milestones") or []
-    return _instance(SupportPlan, data), [_instance(Milestone, row) for row in rows]
+    return instance_from_json(SupportPlan, data), [
+        instance_from_json(Milestone, row) for row in rows
+    ]
 
 
 def case_page_consents(case: Case) -> list[Consent]:
     """The case's consents, newest first, as read by `case_page_queryset`."""
-    return [_instance(Consent, row) for row in getattr(case, "page_consents", None) or []]
+    return [instance_from_json(Consent, row) for row in getattr(case, "page_consents", None) or []]
 
 
 def get_case_for_user(user: User, pk: Any, queryset: QuerySet[Case] | None = None) -> Case:
@@ -149,7 +150,9 @@ def get_case_for_user(user: User, pk: Any, queryset: QuerySet[Case] | None = Non
 
 @dataclass
 class TimelineItem:
-    kind: str  # contact | status | assessment | milestone | referral | assignment
+    # contact | status | assessment | milestone | referral | assignment, or a branch of an app
+    # above (cases.hooks.TimelineBranch: obj is then its TimelineEntry, linking to `url`)
+    kind: str
     at: dt.datetime
     obj: Any
     # What the row shows, resolved once here (choice labels, names, the date) so that the
@@ -160,6 +163,7 @@ class TimelineItem:
     summary: str = ""
     who: str = ""
     duration: str = ""
+    url: str = ""
 
 
 # What the timeline shows of a user: their name, never the whole row (the password hash).
@@ -263,9 +267,16 @@ def _timeline_query(case: Case) -> QuerySet[Any]:
         **_names("to_user"),
         **_names("by"),
     )
+    # The apps above add theirs (cases.hooks): more SELECTs of the same statement.
+    registered = [
+        _branch(branch.rows(case), kind, branch.order, branch.fields)
+        for kind, branch in hooks.timeline_branches().items()
+    ]
     # Each branch keeps its own ORDER BY and LIMIT; the whole is sorted in Python (the dated
     # kinds are placed at noon of their day).
-    combined = contacts.union(statuses, assessments, milestones, referrals, assignments, all=True)
+    combined = contacts.union(
+        statuses, assessments, milestones, referrals, assignments, *registered, all=True
+    )
     return combined.order_by()
 
 
@@ -278,15 +289,24 @@ _TIMELINE_MODELS: dict[str, type[Model]] = {
 }
 
 
-def _user(data: dict[str, Any], relation: str) -> User | None:
+def json_columns(model: type[Model], *users: str) -> JSONObject:
+    """A row's every column as one JSON object, and the name columns of the users it points
+    to (`users`: relation names), never their whole rows: a relation read in another row's
+    query (a JSON array of these), turned back by `instance_from_json`."""
+    fields = {field.attname: F(field.attname) for field in model._meta.concrete_fields}
+    return JSONObject(**fields, **{k: v for user in users for k, v in _names(user).items()})
+
+
+def user_from_json(data: dict[str, Any], relation: str) -> User | None:
     if data.get(f"{relation}__username") is None:
         return None
     return User(**{name: data[f"{relation}__{name}"] or "" for name in _USER_NAME_FIELDS})
 
 
-def _instance(model: type[Model], data: dict[str, Any]) -> Any:
-    """A model instance of the columns the timeline read (the others left at their
-    defaults, never saved): what the case page's tabs use of it works as usual."""
+def instance_from_json(model: type[Model], data: dict[str, Any]) -> Any:
+    """A model instance of the columns a query read as JSON (`json_columns`; the others left
+    at their defaults, never saved): what a page uses of it works as usual. Keys with `__`
+    (a relation's columns) are left for the caller (`user_from_json`)."""
     meta = model._meta
     values = {}
     for name, value in data.items():
@@ -315,7 +335,22 @@ def case_timeline(case: Case) -> list[TimelineItem]:
     system = str(_("システム"))
     staff_names: dict[int, str] = {}  # a few colleagues write all the contacts
     items: list[TimelineItem] = []
+    branches = hooks.timeline_branches()
     for kind, data in _timeline_query(case):
+        if kind in branches:
+            entry = branches[kind].entry(data)
+            items.append(
+                TimelineItem(
+                    kind,
+                    entry.at,
+                    entry,
+                    when=entry.when,
+                    title=entry.title,
+                    summary=entry.summary,
+                    url=entry.url,
+                )
+            )
+            continue
         if kind == "contact":
             # The many rows: kept as the dict read (the template prints note, next_action,
             # two_way, duration_minutes of it), not a model instance each.
@@ -331,15 +366,15 @@ def case_timeline(case: Case) -> list[TimelineItem]:
                 summary=counterpart.get(data["counterpart"], data["counterpart"])
                 + (f"（{detail}）" if detail else ""),
                 who=staff_names.get(data["staff_id"])
-                or staff_names.setdefault(data["staff_id"], str(_user(data, "staff"))),
+                or staff_names.setdefault(data["staff_id"], str(user_from_json(data, "staff"))),
             )
             if data["duration_minutes"]:
                 item.duration = _("%(m)s分") % {"m": data["duration_minutes"]}
             items.append(item)
             continue
-        obj = _instance(_TIMELINE_MODELS[kind], data)
+        obj = instance_from_json(_TIMELINE_MODELS[kind], data)
         if kind == "status":
-            obj.by = _user(data, "by")
+            obj.by = user_from_json(data, "by")
             change = status.get(obj.to_status, obj.to_status)
             if obj.from_status:
                 change = f"{status.get(obj.from_status, obj.from_status)} → {change}"
@@ -350,9 +385,9 @@ def case_timeline(case: Case) -> list[TimelineItem]:
             who = str(obj.by) if obj.by else system
             item = TimelineItem(kind, obj.at, obj, when=jdatetime(obj.at), summary=change, who=who)
         elif kind == "assignment":
-            obj.from_user = _user(data, "from_user")
-            obj.to_user = _user(data, "to_user")
-            obj.by = _user(data, "by")
+            obj.from_user = user_from_json(data, "from_user")
+            obj.to_user = user_from_json(data, "to_user")
+            obj.by = user_from_json(data, "by")
             change = f"{obj.from_user or '—'} → {obj.to_user}"
             item = TimelineItem(
                 kind, obj.at, obj, when=jdatetime(obj.at), summary=change, who=str(obj.by)

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from django.db import connections, models, router
@@ -283,7 +283,7 @@ def annotate_age_band[M: models.Model](
     queryset: QuerySet[M, Any], day: dt.date, prefix: str = ""
 ) -> QuerySet[M, Any]:
     """`band`: the person's age band on `day` (`age_band`)."""
-    return queryset.annotate(band=age_band(day, prefix))
+    return cast("QuerySet[M, Any]", queryset.annotate(band=age_band(day, prefix)))
 
 
 def contact_tables(centre_ids: Sequence[int], period: Period) -> list[Table]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -27,15 +28,20 @@ from cases.models import Case
 from families.models import HouseholdLink
 from outreach import services
 from outreach.models import (
+    ActivityKind,
     AnnouncementMethod,
     AnnouncementRecipient,
     AnnouncementResponse,
+    AudienceKind,
+    CommunityActivity,
     EmergencyGround,
     HomeVisit,
     IbashoAttendance,
     IbashoSeries,
     IbashoSession,
     NextStep,
+    Organiser,
+    SharingBasis,
     StaffBooking,
     VisitAnnouncement,
     VisitAssignment,
@@ -583,3 +589,100 @@ def _free_hour(users: list[User], *, ending_by: dt.datetime, buffer: dt.timedelt
             break
         end -= HOUR
     return end - HOUR
+
+
+# --- community work ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def seed_demo_community(*, centre: Centre) -> int:
+    """Community work of this month and the last: a lecture for residents last month, a
+    training for teachers and a network meeting this month, and a support conference
+    (支援会議 under 生活困窮者自立支援法) this month that discussed two of the centre's open
+    cases (their timelines show it). Skipped when the centre already has community work
+    (idempotent). Returns the number of activities recorded."""
+    if CommunityActivity.objects.filter(centre=centre).exists():
+        return 0
+    counsellor = _user(centre, Role.COUNSELLOR)
+    if counsellor is None:
+        return 0
+    staff = _user(centre, Role.STAFF)
+    manager = _user(centre, Role.MANAGER)
+    team = [user for user in (counsellor, staff) if user is not None]
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month = (this_month - dt.timedelta(days=1)).replace(day=15)
+    # Days already past this month (today itself on the first of a month).
+    earlier = max(this_month, today - dt.timedelta(days=3))
+    yesterday = max(this_month, today - dt.timedelta(days=1))
+
+    def record(day: dt.date, start: int, end: int, people: list[User], **fields: object) -> Any:
+        return services.community_activity_create(
+            centre=centre,
+            by=counsellor,
+            fields={
+                "held_on": day,
+                "starts_at": _at(day, start),
+                "ends_at": _at(day, end),
+                **fields,
+            },
+            staff=people,
+        )
+
+    record(
+        last_month,
+        14,
+        16,
+        team,
+        kind=ActivityKind.LECTURE,
+        title="ひきこもりを知る講演会「家族にできること」",
+        place="みなと市民会館 2階ホール",
+        organiser=Organiser.CENTRE,
+        audience_kind=AudienceKind.RESIDENTS,
+        audience_count=48,
+        notes="アンケート回収 41枚。個別相談の希望 3件（後日電話）。",
+    )
+    record(
+        earlier,
+        15,
+        17,
+        [counsellor],
+        kind=ActivityKind.TRAINING,
+        title="教職員向け研修「不登校からひきこもりへのつなぎ目」",
+        place="市教育センター 研修室",
+        organiser=Organiser.CO_HOSTED,
+        organiser_name="みなと市教育委員会",
+        audience_kind=AudienceKind.TEACHERS,
+        audience_count=26,
+    )
+    record(
+        earlier,
+        10,
+        12,
+        [user for user in (manager or counsellor,) if user is not None],
+        kind=ActivityKind.NETWORK_MEETING,
+        title="ひきこもり支援ネットワーク連絡協議会",
+        place="市役所 会議室3",
+        organiser=Organiser.OUTSIDE,
+        organiser_name="みなと市福祉部",
+        audience_kind=AudienceKind.AGENCY_STAFF,
+        audience_count=18,
+    )
+    meeting = record(
+        yesterday,
+        13,
+        14,
+        [counsellor],
+        kind=ActivityKind.SUPPORT_MEETING,
+        title="支援会議（生活困窮者自立支援）",
+        place="自立相談支援機関 相談室",
+        organiser=Organiser.OUTSIDE,
+        organiser_name="みなと市自立相談支援センター",
+        audience_kind=AudienceKind.AGENCY_STAFF,
+        audience_count=7,
+        sharing_basis=SharingBasis.POVERTY_ACT,
+    )
+    discussed = Case.objects.filter(centre=centre, status=CaseStatus.OPEN).order_by("number")[:2]
+    for case in discussed:
+        services.community_case_link(activity=meeting, case=case, by=counsellor)
+    return 4

@@ -10,4 +10,6 @@ urlpatterns = [
     path("visits/", include("outreach.urls_visits")),
     # The visits-and-duties calendar, and each user's private iCalendar feed.
     path("calendar/", include("outreach.urls_calendar")),
+    # Community work: lectures, trainings, meetings with other agencies (and the cases discussed).
+    path("community/", include("outreach.urls_community")),
 ]

@@ -109,9 +109,17 @@ def test_production_settings_pass_check_deploy_without_warnings():
 def test_seed_demo_creates_realistic_cases_in_both_centres_and_is_idempotent():
     from cases.models import Assessment, Case, ContactEntry, SupportPlan
 
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command(
+        "seed_demo",
+        "--i-know-this-is-not-production",
+        stdout=open(os.devnull, "w"),  # noqa: SIM115
+    )
     counts = (Case.objects.count(), ContactEntry.objects.count(), User.objects.count())
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command(
+        "seed_demo",
+        "--i-know-this-is-not-production",
+        stdout=open(os.devnull, "w"),  # noqa: SIM115
+    )
     assert (Case.objects.count(), ContactEntry.objects.count(), User.objects.count()) == counts
     for centre in Centre.objects.all():
         cases = Case.objects.filter(centre=centre)

@@ -82,7 +82,12 @@ def _body(item: TimelineItem, words: dict[str, str]) -> str:
         )
     if kind == "referral":
         return f"<div><strong>{words['referral']}:</strong> {escape(item.summary)}</div>"
-    return ""
+    # A branch of an app above (cases.hooks.TimelineBranch): its title, and its summary as a
+    # link to its page.
+    summary = str(escape(item.summary))
+    if item.url:
+        summary = f'<a href="{escape(item.url)}">{summary}</a>'
+    return f"<div><strong>{escape(item.title)}:</strong> {summary}</div>"
 
 
 @register.simple_tag

@@ -1,6 +1,19 @@
 """Outreach: the ibasho (drop-in sessions, walk-ins, attendance) and home visits, with the
-staff bookings both share (one table, so nobody is on two duties at once)."""
+staff bookings both share (one table, so nobody is on two duties at once); and the centre's
+community work (lectures, trainings, meetings with other agencies)."""
 
+from outreach.models.community import (
+    ACTIVITY_FIELDS,
+    MAX_AUDIENCE,
+    MEETING_KINDS,
+    STATUTORY_BASES,
+    ActivityKind,
+    AudienceKind,
+    CommunityActivity,
+    DiscussedCase,
+    Organiser,
+    SharingBasis,
+)
 from outreach.models.ibasho import (
     MAX_SERIES_DAYS,
     BookingKind,
@@ -32,22 +45,32 @@ from outreach.models.visits import (
 )
 
 __all__ = [
+    "ACTIVITY_FIELDS",
     "CALLED_OFF_STATUSES",
+    "MAX_AUDIENCE",
     "MAX_SERIES_DAYS",
+    "MEETING_KINDS",
     "OPEN_STATUSES",
     "OUTCOME_COUNTERPART",
+    "STATUTORY_BASES",
     "TWO_WAY_OUTCOMES",
+    "ActivityKind",
     "AnnouncementMethod",
     "AnnouncementRecipient",
     "AnnouncementResponse",
+    "AudienceKind",
     "BookingKind",
     "CalendarFeed",
+    "CommunityActivity",
+    "DiscussedCase",
     "EmergencyGround",
     "HomeVisit",
     "IbashoAttendance",
     "IbashoSeries",
     "IbashoSession",
     "NextStep",
+    "Organiser",
+    "SharingBasis",
     "StaffBooking",
     "VisitAnnouncement",
     "VisitAssignment",

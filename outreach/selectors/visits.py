@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Model, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +20,7 @@ from accounts.models import User
 from accounts.templatetags.tsunagu import jdate, jdatetime
 from cases.choices import ConsentScope
 from cases.models import Case, Consent, ContactEntry
+from cases.selectors import instance_from_json, json_columns, user_from_json
 from families.models import FamilyMember
 from families.selectors import HouseholdRow, household, household_members
 from outreach.models import (
@@ -328,24 +331,49 @@ class Briefing:
 
 
 def briefing(visit: HomeVisit) -> Briefing:
-    """The household (two queries, three once it has members), the last contacts, the earlier
-    visits of the case and its consents to visits: one query each."""
+    """The household (one query), and the last contacts, the earlier visits of the case and
+    its consents to visits: one query, the three read as JSON arrays of the case's row (the
+    staff's names only, never their user rows)."""
     case = visit.case
-    contacts = list(
-        case.contacts.select_related("staff").order_by("-occurred_at", "-id")[:BRIEFING_CONTACTS]
+    contacts = ContactEntry.objects.filter(case=OuterRef("pk")).order_by("-occurred_at", "-id")
+    earlier = (
+        HomeVisit.objects.filter(case=OuterRef("pk"), starts_at__lt=visit.starts_at)
+        .exclude(pk=visit.pk)
+        .order_by("-starts_at", "-id")
     )
-    earlier = list(
-        case.home_visits.exclude(pk=visit.pk)
-        .filter(starts_at__lt=visit.starts_at)
-        .select_related("report_by")
-        .order_by("-starts_at", "-id")[:BRIEFING_EARLIER_VISITS]
-    )
-    consents = list(
-        case.consents.filter(scope=ConsentScope.HOME_VISIT, withdrawn_on__isnull=True).order_by(
-            "-given_on", "-id"
+    consents = Consent.objects.filter(
+        case=OuterRef("pk"), scope=ConsentScope.HOME_VISIT, withdrawn_on__isnull=True
+    ).order_by("-given_on", "-id")
+    rows = (
+        Case.objects.filter(pk=case.pk)
+        .annotate(
+            briefing_contacts=ArraySubquery(
+                contacts.values(data=json_columns(ContactEntry, "staff"))[:BRIEFING_CONTACTS]
+            ),
+            briefing_earlier=ArraySubquery(
+                earlier.values(data=json_columns(HomeVisit, "report_by"))[:BRIEFING_EARLIER_VISITS]
+            ),
+            briefing_consents=ArraySubquery(consents.values(data=json_columns(Consent))),
         )
+        .values_list("briefing_contacts", "briefing_earlier", "briefing_consents")
+        .get()
     )
-    return Briefing(visit, household(case), contacts, earlier, consents)
+    return Briefing(
+        visit,
+        household(case),
+        [_with_user(ContactEntry, data, "staff") for data in rows[0]],
+        [_with_user(HomeVisit, data, "report_by") for data in rows[1]],
+        [instance_from_json(Consent, data) for data in rows[2]],
+    )
+
+
+def _with_user(model: type[Model], data: dict[str, Any], relation: str) -> Any:
+    row = instance_from_json(model, data)
+    user = user_from_json(data, relation)
+    if user is not None:
+        user.pk = data[f"{relation}_id"]
+        setattr(row, relation, user)
+    return row
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Every write to the ibasho and to home visits goes through these functions: staff bookings
 (`bookings`), sessions and series (`sessions`), attendance and walk-ins (`attendance`), home
-visits (`visits`) and the beat's watch over them (`visit_watch`)."""
+visits (`visits`) and the beat's watch over them (`visit_watch`); community work: lectures,
+trainings and meetings, and the cases a meeting discussed (`community`)."""
 
 from outreach.services.attendance import (
     attendance_correct,
@@ -13,6 +14,12 @@ from outreach.services.attendance import (
     walk_in_unlink,
 )
 from outreach.services.bookings import bookings_set, ibasho_bookings_set
+from outreach.services.community import (
+    community_activity_create,
+    community_activity_update,
+    community_case_link,
+    community_case_unlink,
+)
 from outreach.services.feed import calendar_feed_get_or_create, calendar_feed_rotate
 from outreach.services.sessions import (
     SeriesChange,
@@ -53,6 +60,10 @@ __all__ = [
     "check_in_case",
     "check_in_walk_in",
     "check_out",
+    "community_activity_create",
+    "community_activity_update",
+    "community_case_link",
+    "community_case_unlink",
     "ibasho_bookings_set",
     "ibasho_consents",
     "series_cancel_from",

@@ -37,11 +37,21 @@ def _demo() -> dict[str, Any]:
         .first()
     )
     assert case is not None
-    visit = HomeVisit.objects.filter(case__centre=case.centre, assignments__user=alice)
-    visit = visit.filter(starts_at__gte=timezone.now()).order_by("starts_at").first()
+    visit = (
+        HomeVisit.objects.filter(case__centre=case.centre, assignments__user=alice)
+        .filter(starts_at__gte=timezone.now())
+        .order_by("starts_at")
+        .first()
+    )
     link = HouseholdLink.objects.filter(case=case).order_by("id").first()
-    session = IbashoSession.objects.filter(centre=case.centre, starts_at__date=timezone.localdate())
+    session = (
+        IbashoSession.objects.filter(centre=case.centre, starts_at__date=timezone.localdate())
+        .order_by("starts_at")
+        .first()
+    )
     programme = FamilyProgramme.objects.filter(centre=case.centre).order_by("id").first()
+    # The demo has all of these (tests/outreach/test_demo.py): a page of each is checked.
+    assert visit and link and session and programme
     return {
         # Signed in as each (the second factor too, for the manager): the session cookie.
         "sessions": {
@@ -49,10 +59,10 @@ def _demo() -> dict[str, Any]:
             for name in ("alice", "bob", "mallory")
         },
         "case": case.pk,
-        "visit": visit.pk if visit else None,
-        "member": link.member_id if link else None,
-        "session": session.order_by("starts_at").first().pk,
-        "programme": programme.pk if programme else None,
+        "visit": visit.pk,
+        "member": link.member_id,
+        "session": session.pk,
+        "programme": programme.pk,
     }
 
 

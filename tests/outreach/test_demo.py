@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 
 def _seed() -> None:
     with open(os.devnull, "w") as quiet:
-        call_command("seed_demo", stdout=quiet)
+        call_command("seed_demo", "--i-know-this-is-not-production", stdout=quiet)
 
 
 def _counts() -> tuple[int, ...]:

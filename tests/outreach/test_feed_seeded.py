@@ -42,7 +42,7 @@ def _private_texts() -> set[str]:
 
 def test_no_feed_of_the_demo_carries_anything_private() -> None:
     with open(os.devnull, "w") as quiet:
-        call_command("seed_demo", stdout=quiet)
+        call_command("seed_demo", "--i-know-this-is-not-production", stdout=quiet)
     private = _private_texts()
     assert len(private) > 50  # the demo has names, addresses, notes and reports to hide
     events_seen = 0

@@ -813,10 +813,11 @@ def test_the_visit_page_query_count_does_not_grow(
 
 # Session, user, the user's centres (ids and the menu's names), the visit with its staff,
 # announcements and overrides (four) and the household links its key reads, the INSERT of
-# the view into the audit trail, the last contacts, the earlier visits, the consents to
-# visits, the household (its members with their contacts counted and their other cases: one
-# query) and the page header (the inbox badge).
-BRIEFING_QUERIES = 14
+# the view into the audit trail, the last contacts, the earlier visits and the consents to
+# visits (one query: JSON arrays of the case's row; was three), the household (its members
+# with their contacts counted and their other cases: one query; was two) and the page header
+# (the inbox badge). Was 15.
+BRIEFING_QUERIES = 12
 
 
 def test_the_briefing_query_count_does_not_grow(
@@ -831,6 +832,19 @@ def test_the_briefing_query_count_does_not_grow(
     briefing = response.context["briefing"]
     assert len(briefing.earlier_visits) == 10 and len(briefing.contacts) == 5
     assert len(briefing.household) == 11
+    # Read as JSON, shown as before: newest first, with who wrote them.
+    contacts = list(case.contacts.order_by("-occurred_at", "-id")[:5])
+    assert [c.pk for c in briefing.contacts] == [c.pk for c in contacts]
+    assert [c.occurred_at for c in briefing.contacts] == [c.occurred_at for c in contacts]
+    assert {str(c.staff) for c in briefing.contacts} == {str(alice)}
+    earlier = briefing.earlier_visits
+    past = case.home_visits.exclude(pk=visit.pk).order_by("-starts_at", "-id")[:10]
+    assert [(v.pk, v.purpose, v.starts_at) for v in earlier] == [
+        (v.pk, v.purpose, v.starts_at) for v in past
+    ]
+    assert earlier[0].get_status_display() and earlier[0].report_by.pk == alice.pk
+    body = page(response)
+    assert "記録1" in body and str(alice) in body
 
 
 # Session, user, the authenticator (second factor), the user's centres (ids and the menu's

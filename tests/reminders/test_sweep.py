@@ -207,7 +207,11 @@ def test_no_outbound_text_of_a_seeded_centre_contains_personal_data(mailoutbox):
 
     from cases.models import CaseSensitiveInfo, ContactEntry
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command(
+        "seed_demo",
+        "--i-know-this-is-not-production",
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+    )
     services.sweep_silence()
     services.weekly_digests_queue()
     services.deliver_pending()

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.management import BaseCommand
+from django.conf import settings
+from django.core.management import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from cases.demo import seed_demo_cases
 from cases.models import Case
 from dashboards.services import transfer_case_reassign
 from families.demo import seed_demo_families
-from outreach.demo import seed_demo_ibasho, seed_demo_visits
+from outreach.demo import seed_demo_community, seed_demo_ibasho, seed_demo_visits
 from outreach.services import visits_watch
 from reminders.services import sweep_silence
 
@@ -51,8 +52,22 @@ USERS = [
 class Command(BaseCommand):
     help = "Create the demo centres, users and cases (idempotent)."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            dest="not_production",
+            help="Seed even though DEBUG is off (a staging copy, the test suite).",
+        )
+
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        # Demo users with a published password must never appear in a real centre's database.
+        if not settings.DEBUG and not options.get("not_production"):
+            raise CommandError(
+                "seed_demo creates users with a published password: it runs only with DEBUG "
+                "on, or with --i-know-this-is-not-production."
+            )
         centres = {}
         for key, fields in CENTRES.items():
             centres[key], _ = Centre.objects.get_or_create(name=fields["name"], defaults=fields)
@@ -109,6 +124,9 @@ class Command(BaseCommand):
             if home_visits:
                 visits_seeded = True
                 self.stdout.write(f"{centre.name}: {home_visits} home visits")
+            community = seed_demo_community(centre=centre)
+            if community:
+                self.stdout.write(f"{centre.name}: {community} community activities")
         if created_any:
             # A sweep as it ran a week ago, so managers find escalated cases on day one.
             sweep_silence(now=timezone.now() - dt.timedelta(days=8))
