@@ -137,7 +137,7 @@ class ActivityPeriodForm(forms.Form):
     month = forms.CharField(
         label=_("月"),
         required=False,
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-04"}),
+        widget=forms.TextInput(attrs={"type": "month"}),
     )
     fiscal_year = forms.IntegerField(label=_("年度"), required=False)
     kind = forms.ChoiceField(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case
 from families.models import FamilyProgramme, HouseholdLink
-from outreach.models import HomeVisit, IbashoSession
+from outreach.models import DiscussedCase, HomeVisit, IbashoSession
 from tests.e2e.browser import in_thread
 from tests.e2e.checks import axe_violations, vnu_errors
 from tests.factories import client_for
@@ -50,8 +50,9 @@ def _demo() -> dict[str, Any]:
         .first()
     )
     programme = FamilyProgramme.objects.filter(centre=case.centre).order_by("id").first()
+    meeting = DiscussedCase.objects.filter(case__centre=case.centre).order_by("id").first()
     # The demo has all of these (tests/outreach/test_demo.py): a page of each is checked.
-    assert visit and link and session and programme
+    assert visit and link and session and programme and meeting
     return {
         # Signed in as each (the second factor too, for the manager): the session cookie.
         "sessions": {
@@ -63,12 +64,13 @@ def _demo() -> dict[str, Any]:
         "member": link.member_id,
         "session": session.pk,
         "programme": programme.pk,
+        "meeting": meeting.activity_id,
     }
 
 
 def _pages(demo: dict[str, Any]) -> dict[str, list[str]]:
     case, visit, member = demo["case"], demo["visit"], demo["member"]
-    session, programme = demo["session"], demo["programme"]
+    session, programme, meeting = demo["session"], demo["programme"], demo["meeting"]
     return {
         "alice": [
             "/dashboards/my-day/",
@@ -91,6 +93,10 @@ def _pages(demo: dict[str, Any]) -> dict[str, list[str]]:
             "/outreach/ibasho/walk-ins/",
             "/families/programmes/",
             f"/families/programmes/{programme}/",
+            "/outreach/community/",
+            "/outreach/community/new/",
+            f"/outreach/community/{meeting}/",
+            f"/outreach/community/{meeting}/edit/",
             "/reminders/inbox/",
             "/accounts/preferences/",
         ],
