@@ -4,7 +4,7 @@ export UV_PYTHON_DOWNLOADS := never
 export PATH := $(HOME)/.local/bin:$(PATH)
 MANAGE := uv run python manage.py
 
-.PHONY: run test setup services deps migrate messages lint typecheck bench bench-sweep clean
+.PHONY: run test setup services deps migrate messages lint typecheck bench bench-sweep clean backup restore
 
 run: setup
 	$(MANAGE) seed_demo
@@ -31,6 +31,14 @@ migrate:
 messages:
 	$(MANAGE) makemessages -l en --ignore=.venv --ignore=staticfiles --ignore=bench --no-obsolete
 	$(MANAGE) compilemessages --ignore=.venv
+
+# The whole database to backups/ (pg_dump, custom format, with a checksum file), and back
+# into a database (refusing one that holds tables unless FORCE=1): README.md, "Backups".
+backup:
+	bash scripts/backup.sh
+
+restore:
+	bash scripts/restore.sh $(FILE)
 
 lint:
 	uv run ruff check .
