@@ -81,6 +81,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "community.manage": _ALL,
     "community.view_cases": _CASEWORK,
     "community.link_case": _CASEWORK,
+    # The centre's book exported back (cases, contact log, family members as CSV/XLSX), so a
+    # centre is never locked in: the whole centre's records at once, hence oversight only.
+    "records.export": _OVERSIGHT,
+    # Importing the centre's spreadsheets (cases, contact log, family members): writes a whole
+    # centre's records at once, so oversight only.
+    "records.import": _OVERSIGHT,
 }
 
 

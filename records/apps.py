@@ -7,3 +7,9 @@ class RecordsConfig(AppConfig):
     (ケース記録票). It reads cases, families and outreach; only `dashboards` imports it."""
 
     name = "records"
+
+    def ready(self) -> None:
+        from cases import hooks
+        from records import panels
+
+        hooks.register_case_panel(panels.CASE_RECORD_LINK)

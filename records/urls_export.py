@@ -1,4 +1,8 @@
-from django.urls import URLPattern
+from django.urls import path
 
-# Filled in by the feature that owns this part of the app.
-urlpatterns: list[URLPattern] = []
+from records.views import exports
+
+urlpatterns = [
+    # Choose the centre, the shape and the format; the file comes back as the answer.
+    path("", exports.export_page, name="export"),
+]

@@ -81,6 +81,18 @@ ensure_chromium() {
     log "installing Chromium for browser tests"
     apt_install chromium || log "Chromium could not be installed; browser tests will fail"
   fi
+  # A Japanese font, or printed pages (the case record's PDF) come out as empty boxes.
+  if ! fc-list :lang=ja 2>/dev/null | grep -q .; then
+    log "installing a Japanese font for printing"
+    apt_install fonts-noto-cjk || log "fonts-noto-cjk could not be installed; printed PDFs lack Japanese text"
+  fi
+}
+
+ensure_checkers() {
+  # The browser tests check every page with axe-core and the Nu HTML Checker: Node.js and
+  # npm install them (package.json, `make deps`), Java runs the checker.
+  command -v npm >/dev/null || apt_install nodejs npm || log "npm could not be installed"
+  command -v java >/dev/null || apt_install default-jre-headless || log "Java could not be installed"
 }
 
 ensure_gettext() {
@@ -91,5 +103,5 @@ ensure_postgres
 ensure_redis
 ensure_database
 ensure_gettext
-if [ "${WITH_CHROMIUM:-1}" = "1" ]; then ensure_chromium; fi
+if [ "${WITH_CHROMIUM:-1}" = "1" ]; then ensure_chromium; ensure_checkers; fi
 log "PostgreSQL and Redis answer"

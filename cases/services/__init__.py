@@ -3,7 +3,12 @@ case numbers, the silence clock, consent before sharing) and the audit trail. On
 concern; the public names are re-exported here (`cases.services.contact_record`)."""
 
 from cases.services.assessments import assessment_record
-from cases.services.audit import case_audit_change, case_audit_record, case_view_record
+from cases.services.audit import (
+    case_audit_change,
+    case_audit_record,
+    case_audit_records,
+    case_view_record,
+)
 from cases.services.case_file import (
     case_change_status,
     case_create,
@@ -19,7 +24,12 @@ from cases.services.consent import (
     referral_mark_sent,
     referral_record_outcome,
 )
-from cases.services.contacts import contact_correct, contact_record, contact_retract
+from cases.services.contacts import (
+    contact_correct,
+    contact_record,
+    contact_record_many,
+    contact_retract,
+)
 from cases.services.locking import StaleEdit, lock_current
 from cases.services.plans import milestone_achieve, milestone_add, plan_save
 from cases.services.search import name_search_text, normalise_for_search
@@ -51,6 +61,7 @@ __all__ = [
     "can_move_between",
     "case_audit_change",
     "case_audit_record",
+    "case_audit_records",
     "case_change_status",
     "case_create",
     "case_intake",
@@ -71,6 +82,7 @@ __all__ = [
     "consent_withdraw",
     "contact_correct",
     "contact_record",
+    "contact_record_many",
     "contact_retract",
     "lock_current",
     "milestone_achieve",

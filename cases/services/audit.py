@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from accounts.models import AuditAction, User
+from accounts.models import AuditAction, AuditEvent, User
 from accounts.services import audit_record
 from cases.models import Case
 
@@ -41,3 +41,22 @@ def case_audit_change(
 
 def case_view_record(*, case: Case, by: User, ip: str | None = None) -> None:
     case_audit_record(by=by, action=AuditAction.VIEW, obj=case, case=case, ip=ip)
+
+
+def case_audit_records(
+    *, by: User | None, action: AuditAction, objs: Iterable[tuple[Any, Case]], ip: str | None
+) -> None:
+    """case_audit_record for many records at once (a bulk write): one INSERT, the same
+    references, never a value."""
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            user=by,
+            action=action,
+            model=obj._meta.label_lower,
+            object_id=obj.pk,
+            case_id=case.pk,
+            centre_id=case.centre_id,
+            ip_address=ip,
+        )
+        for obj, case in objs
+    )

@@ -217,6 +217,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.purge_expired_sessions",
         "schedule": crontab(hour=3, minute=45),
     },
+    # Spreadsheet imports: one whose worker died goes on where it stopped; uploaded files are
+    # kept only while their import needs them.
+    "resume-imports": {"task": "records.resume_imports", "schedule": timedelta(minutes=1)},
+    "purge-import-files": {
+        "task": "records.purge_import_files",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")

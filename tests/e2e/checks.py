@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -50,7 +51,7 @@ def vnu_errors(documents: dict[str, str]) -> dict[str, list[str]]:
         for index, (name, html) in enumerate(documents.items()):
             path = Path(folder) / f"page{index:03d}.html"
             path.write_text(html, encoding="utf-8")
-            paths[path.resolve().as_uri()] = name
+            paths[str(path.resolve())] = name
         result = subprocess.run(
             [java, "-jar", str(VNU_JAR), "--format", "json", "--errors-only", "--stdout"]
             + [str(Path(folder) / f"page{i:03d}.html") for i in range(len(documents))],
@@ -63,7 +64,9 @@ def vnu_errors(documents: dict[str, str]) -> dict[str, list[str]]:
     for message in messages:
         if message.get("type") != "error":
             continue
-        name = paths.get(message.get("url", ""), message.get("url", "?"))
+        url = message.get("url", "")
+        # The checker writes file:/tmp/…, not file:///tmp/…: compare the paths.
+        name = paths.get(str(Path(urlparse(url).path).resolve()), url or "?")
         where = f"line {message.get('lastLine', '?')}"
         extract = message.get("extract", "").strip().replace("\n", " ")[:120]
         errors.setdefault(name, []).append(f"{where}: {message['message']} [{extract}]")

@@ -17,6 +17,7 @@ from accounts.models import User
 from cases.models import Case
 from families.models import FamilyProgramme, HouseholdLink
 from outreach.models import DiscussedCase, HomeVisit, IbashoSession
+from records.models import ImportJob
 from tests.e2e.browser import in_thread
 from tests.e2e.checks import axe_violations, vnu_errors
 from tests.factories import client_for
@@ -50,9 +51,10 @@ def _demo() -> dict[str, Any]:
         .first()
     )
     programme = FamilyProgramme.objects.filter(centre=case.centre).order_by("id").first()
+    job = ImportJob.objects.filter(centre=case.centre).order_by("id").first()
     meeting = DiscussedCase.objects.filter(case__centre=case.centre).order_by("id").first()
     # The demo has all of these (tests/outreach/test_demo.py): a page of each is checked.
-    assert visit and link and session and programme and meeting
+    assert visit and link and session and programme and meeting and job
     return {
         # Signed in as each (the second factor too, for the manager): the session cookie.
         "sessions": {
@@ -65,6 +67,7 @@ def _demo() -> dict[str, Any]:
         "session": session.pk,
         "programme": programme.pk,
         "meeting": meeting.activity_id,
+        "job": job.pk,
     }
 
 
@@ -99,8 +102,15 @@ def _pages(demo: dict[str, Any]) -> dict[str, list[str]]:
             f"/outreach/community/{meeting}/edit/",
             "/reminders/inbox/",
             "/accounts/preferences/",
+            f"/records/case-record/{case}/",
+            f"/records/case-record/{case}/print/",
         ],
-        "bob": ["/cases/", f"/outreach/ibasho/checkin/{session}/"],
+        "bob": [
+            "/cases/",
+            f"/outreach/ibasho/checkin/{session}/",
+            f"/records/case-record/{case}/",
+            f"/records/case-record/{case}/print/",
+        ],
         "mallory": [
             "/dashboards/centre/",
             "/dashboards/statistics/",
@@ -110,6 +120,9 @@ def _pages(demo: dict[str, Any]) -> dict[str, list[str]]:
             "/reminders/escalations/",
             "/families/8050/",
             "/outreach/visits/safety/",
+            "/records/export/",
+            "/records/import/",
+            f"/records/import/{demo['job']}/",
         ],
     }
 

@@ -21,6 +21,7 @@ from dashboards.services import transfer_case_reassign
 from families.demo import seed_demo_families
 from outreach.demo import seed_demo_community, seed_demo_ibasho, seed_demo_visits
 from outreach.services import visits_watch
+from records.demo import seed_demo_imports
 from reminders.services import sweep_silence
 
 DEMO_PASSWORD = "tsunagu-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -127,6 +128,8 @@ class Command(BaseCommand):
             community = seed_demo_community(centre=centre)
             if community:
                 self.stdout.write(f"{centre.name}: {community} community activities")
+            # The sample case book and contact log, imported as the centre's manager would.
+            seed_demo_imports(centre=centre)
         if created_any:
             # A sweep as it ran a week ago, so managers find escalated cases on day one.
             sweep_silence(now=timezone.now() - dt.timedelta(days=8))
