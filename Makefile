@@ -4,12 +4,12 @@ export UV_PYTHON_DOWNLOADS := never
 export PATH := $(HOME)/.local/bin:$(PATH)
 MANAGE := uv run python manage.py
 
-.PHONY: run test setup services deps migrate messages lint typecheck bench bench-sweep clean backup restore
+.PHONY: run test setup services deps migrate messages lint typecheck bench bench-sweep clean backup restore db-roles
 
 run: setup
 	$(MANAGE) seed_demo
 	$(MANAGE) sweep_silence
-	uv run honcho start -f Procfile
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local} uv run honcho start -f Procfile
 
 test: services deps
 	DJANGO_SETTINGS_MODULE=config.settings.test uv run pytest -n auto
@@ -31,6 +31,11 @@ migrate:
 messages:
 	$(MANAGE) makemessages -l en --ignore=.venv --ignore=staticfiles --ignore=bench --no-obsolete
 	$(MANAGE) compilemessages --ignore=.venv
+
+# The production database roles (docs/security.md): an owner that runs migrations and an
+# app role that cannot rewrite the audit trail. Run as a superuser, after every migrate.
+db-roles:
+	bash scripts/db-roles.sh
 
 # The whole database to backups/ (pg_dump, custom format, with a checksum file), and back
 # into a database (refusing one that holds tables unless FORCE=1): README.md, "Backups".

@@ -66,6 +66,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "visit.manage": _CASEWORK,
     "visit.override": frozenset({Role.MANAGER}),
     "visit.safety": _OVERSIGHT,
+    # Community work (lectures, trainings, meetings with other agencies): everyone records
+    # it; which cases a meeting discussed is casework (a support conference's confidentiality).
+    "community.view": _ALL,
+    "community.manage": _ALL,
+    "community.view_cases": _CASEWORK,
+    "community.link_case": _CASEWORK,
     "audit.view": _OVERSIGHT,
     "escalations.view": _OVERSIGHT,
     "notifications.view_failed": _OVERSIGHT,
@@ -75,18 +81,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "statistics.view": _OVERSIGHT,
     # Handing cases over (one case, a leaving counsellor's caseload, a move to another centre).
     "caseload.transfer": _OVERSIGHT,
-    # Community work (lectures, trainings, meetings with other agencies): everyone records
-    # it; which cases a meeting discussed is casework (a support conference's confidentiality).
-    "community.view": _ALL,
-    "community.manage": _ALL,
-    "community.view_cases": _CASEWORK,
-    "community.link_case": _CASEWORK,
     # The centre's book exported back (cases, contact log, family members as CSV/XLSX), so a
     # centre is never locked in: the whole centre's records at once, hence oversight only.
     "records.export": _OVERSIGHT,
     # Importing the centre's spreadsheets (cases, contact log, family members): writes a whole
     # centre's records at once, so oversight only.
     "records.import": _OVERSIGHT,
+    # Security events about the centre's users (e.g. probing other centres' ids).
+    "security.view": _OVERSIGHT,
+    # Retention (APPI): a legal hold keeps a closed case from disposal; the disposal log (case
+    # numbers and dates, never a name) is the centre's accountability, hence oversight only.
+    "case.legal_hold": _OVERSIGHT,
+    "records.disposal_view": _OVERSIGHT,
 }
 
 
@@ -146,10 +152,26 @@ def scoped[M: Model](
     return queryset.filter(**{f"{centre_field}__in": centre_ids(user)})
 
 
+class OtherCentreRecord(Http404):
+    """The record exists, in a centre the user may not see: to the user a 404 like any
+    other; a run of them is probing (accounts.probing, via ProbeWatchMiddleware)."""
+
+    def __init__(self, model: str, pk: Any) -> None:
+        super().__init__()
+        self.model, self.pk = model, str(pk)
+
+
 def get_for_user[M: Model](
     queryset: QuerySet[M], user: User, pk: Any, *, centre_field: str = "centre"
 ) -> M:
     try:
         return scoped(queryset, user, centre_field=centre_field).get(pk=pk)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        # Only on the way to a 404: one more query, to tell another centre's record apart.
+        if isinstance(exc, ObjectDoesNotExist) and getattr(user, "is_authenticated", False):
+            elsewhere = queryset.model._base_manager.filter(pk=pk).exclude(
+                **{f"{centre_field}__in": centre_ids(user)}
+            )
+            if elsewhere.exists():
+                raise OtherCentreRecord(queryset.model._meta.label_lower, pk) from exc
         raise Http404 from exc

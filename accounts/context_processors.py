@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from accounts import access
+from accounts import access, idle
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -12,4 +12,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "can": {
             action.replace(".", "_"): access.can(user, action) for action in access.PERMISSIONS
         },
+        # static/js/idle-timeout.js's settings, as <body> data attributes.
+        "idle": idle.page_settings(request),
     }

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MinValueValidator
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +41,13 @@ class Centre(models.Model):
     safety_checkout_grace_minutes = models.PositiveSmallIntegerField(
         _("訪問チェックアウト猶予（分）"), default=120
     )
+    # A shared centre PC: a session left open is signed out after this long without a
+    # request (a warning a minute before). A user of several centres gets the strictest.
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        _("無操作で自動ログアウトするまで（分）"),
+        default=30,
+        validators=[MinValueValidator(2), MaxValueValidator(480)],
+    )
 
     class Meta:
         verbose_name = _("センター")
@@ -48,7 +58,12 @@ class Centre(models.Model):
             models.CheckConstraint(
                 condition=models.Q(followup_interval_days__gte=1, escalation_grace_days__gte=1),
                 name="centre_cadence_positive",
-            )
+            ),
+            # The warning comes a minute before: at least two minutes, at most a working day.
+            models.CheckConstraint(
+                condition=models.Q(idle_timeout_minutes__gte=2, idle_timeout_minutes__lte=480),
+                name="centre_idle_timeout_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,9 +112,40 @@ class AuditAction(models.TextChoices):
     PRINT = "print", _("印刷")
 
 
+def append_only_triggers() -> list[pgtrigger.Trigger]:
+    """Append-only at the database level: neither the app nor a stray shell can rewrite
+    history, row by row (UPDATE, DELETE) or all at once (TRUNCATE, which fires no row
+    trigger). The owner of the table could still drop the triggers: in production the app
+    runs as a role that does not own the tables and may only INSERT and SELECT here
+    (accounts.db_roles, docs/security.md)."""
+    return [
+        pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        pgtrigger.Trigger(
+            name="append_only_truncate",
+            level=pgtrigger.Statement,
+            when=pgtrigger.Before,
+            operation=pgtrigger.Truncate,
+            func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+        ),
+    ]
+
+
+def emptying_append_only_tables() -> Any:
+    """A context in which TRUNCATE may empty the append-only tables: for throw-away
+    databases only (the test suite's `flush`, the benchmarks' fresh starts)."""
+    return pgtrigger.ignore(
+        *(
+            f"{model._meta.label}:{trigger.name}"
+            for model, trigger in pgtrigger.registered()
+            if trigger.name == "append_only_truncate"
+        )
+    )
+
+
 @pgtrigger.register(
-    # Append-only at the database level: neither the app nor a stray shell can rewrite history.
+    # The first trigger keeps its original name: renaming it would drop and recreate it.
     pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+    append_only_triggers()[1],
 )
 class AuditEvent(models.Model):
     """Who created, changed, exported or viewed which record. Holds references, never
@@ -130,3 +176,88 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.model}#{self.object_id}"
+
+
+class SecurityEventKind(models.TextChoices):
+    PROBING = "probing", _("他センターの記録への連続したアクセス")
+
+
+@pgtrigger.register(*append_only_triggers())
+class SecurityEvent(models.Model):
+    """Something a centre's managers should look into, about one of their users: e.g. a run
+    of requests for other centres' records by id (probing). Append-only like the audit
+    trail; holds model labels and ids, never a record's content."""
+
+    at = models.DateTimeField(_("日時"), default=timezone.now)
+    kind = models.CharField(_("種類"), max_length=20, choices=SecurityEventKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("ユーザー"),
+    )
+    # The user's centres when it happened: their managers see it, even after a move.
+    centre_ids = ArrayField(models.BigIntegerField(), default=list)
+    ip_address = models.GenericIPAddressField(_("IPアドレス"), null=True)
+    detail = models.JSONField(_("詳細"), default=dict)
+
+    class Meta:
+        verbose_name = _("セキュリティイベント")
+        verbose_name_plural = _("セキュリティイベント")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["-at"], name="security_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} #{self.user_id}"
+
+
+class AccessProbe(models.Model):
+    """One request of a user for a record of a centre that is not theirs (answered 404).
+    Kept only for the probing window (accounts.probing), to count a run of them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    model = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "at"], name="access_probe_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.model}#{self.object_id}"
+
+
+class TwoFactorEnrolmentLink(models.Model):
+    """A one-time link an administrator issues so a user may set up their first
+    authenticator after the first day of their account (accounts.services). Only a hash
+    of the token is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("認証アプリの設定リンク")
+        verbose_name_plural = _("認証アプリの設定リンク")
+
+    def __str__(self) -> str:
+        return f"#{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AttemptBudget(models.Model):
+    """How many sign-in (or password-reset) attempts a key (a username, an address, the pair)
+    has used in its current window: counted by one atomic UPSERT before the password is
+    checked, so concurrent attempts can never all pass the check together
+    (accounts.lockout)."""
+
+    key = models.CharField(max_length=300, unique=True)
+    window_start = models.DateTimeField()
+    used = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key[:16]}… {self.used}"

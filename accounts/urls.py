@@ -14,6 +14,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", views.two_factor_verify, name="two_factor_verify"),
     path("accounts/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/link/<str:token>/", views.two_factor_link, name="two_factor_link"),
+    path("accounts/session/", views.session_status, name="session_status"),
+    path("accounts/session/keepalive/", views.session_keepalive, name="session_keepalive"),
+    path("accounts/security/", views.security_events, name="security_events"),
     path(
         "accounts/password_change/",
         auth_views.PasswordChangeView.as_view(),
@@ -26,7 +30,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(),
+        views.ThrottledPasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

@@ -95,12 +95,13 @@ def seed(args: argparse.Namespace) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from accounts.models import Centre, Role, User
+    from accounts.models import Centre, Role, User, emptying_append_only_tables
     from cases.choices import CaseStatus, Severity, SilenceStage, SupportStage
     from cases.services import normalise_for_search
 
     started = time.perf_counter()
-    execute("TRUNCATE accounts_centre, accounts_user, cases_case RESTART IDENTITY CASCADE")
+    with emptying_append_only_tables():  # the users' audit trail goes with them (CASCADE)
+        execute("TRUNCATE accounts_centre, accounts_user, cases_case RESTART IDENTITY CASCADE")
     centres = Centre.objects.bulk_create(
         Centre(name=f"ベンチセンター{i:02d}", prefecture="東京都", case_number_prefix=f"C{i:02d}")
         for i in range(1, args.centres + 1)

@@ -648,7 +648,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         env["SECRET_KEY"] = settings.SECRET_KEY  # what signs the sessions (see django_setup)
         # production.py's default, or what the environment says (the server reads the same).
-        roles = env.get("TWO_FACTOR_ROLES", "manager,admin").split(",")
+        roles = env.get("TWO_FACTOR_ROLES", "counsellor,manager,admin").split(",")
         collect_static(workdir / "static")
         step(started, "static files collected (manifest); gunicorn starting")
         log_path = workdir / "gunicorn.log"

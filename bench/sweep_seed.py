@@ -36,12 +36,13 @@ def create_people(args: argparse.Namespace) -> People:
     """Centres, counsellors and managers via the ORM, on an emptied database."""
     from django.contrib.auth.hashers import make_password
 
-    from accounts.models import Centre, Role, User
+    from accounts.models import Centre, Role, User, emptying_append_only_tables
 
-    execute(
-        "TRUNCATE accounts_centre, accounts_user, cases_case, reminders_casealert, "
-        "reminders_notification, reminders_sweepheartbeat RESTART IDENTITY CASCADE"
-    )
+    with emptying_append_only_tables():  # the users' audit trail goes with them (CASCADE)
+        execute(
+            "TRUNCATE accounts_centre, accounts_user, cases_case, reminders_casealert, "
+            "reminders_notification, reminders_sweepheartbeat RESTART IDENTITY CASCADE"
+        )
     centres = Centre.objects.bulk_create(
         Centre(
             name=f"ベンチセンター{i:03d}",

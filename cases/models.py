@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from accounts.models import Centre, Role, User
+from accounts.models import Centre, Role, User, append_only_triggers
 from cases.choices import (
     AgeBand,
     CaseStatus,
@@ -201,6 +202,26 @@ class Case(PersonName, models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     silence_stage = models.CharField(
         max_length=10, choices=SilenceStage.choices, default=SilenceStage.OK, editable=False
+    )
+
+    # Retention (APPI): a legal hold (a dispute, an inquiry, a request of the police or a
+    # court) keeps a closed case from disposal until a manager lifts it; `disposed_at` marks
+    # a case whose personal data were blanked after the centre's retention period
+    # (records.retention), the anonymous facts the statistics count being kept.
+    legal_hold = models.BooleanField(_("法的保全（廃棄しない）"), default=False, db_default=False)
+    legal_hold_reason = models.CharField(_("保全の理由"), max_length=300, blank=True, db_default="")
+    legal_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
+    legal_hold_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disposed_at = models.DateTimeField(
+        _("個人情報の消去日時"), null=True, blank=True, editable=False
     )
 
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -672,3 +693,47 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_destination_kind_display()} {self.referred_on}"
+
+
+class DisposalSource(models.TextChoices):
+    TASK = "task", _("定期処理")
+    COMMAND = "command", _("管理コマンド")
+
+
+@pgtrigger.register(*append_only_triggers())
+class DisposalRecord(models.Model):
+    """One line of the disposal log (APPI): which case of which centre had its personal data
+    blanked, when, under which rule and by whom (a user, or the daily task), and how many rows
+    of each kind were blanked or deleted. Append-only like the audit trail, and like it never
+    holds a name: the case number and dates are all that identify the case."""
+
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="+", verbose_name=_("センター")
+    )
+    # A plain reference: the log outlives whatever happens to the case row.
+    case_id = models.BigIntegerField(_("ケースID"))
+    case_number = models.CharField(_("ケース番号"), max_length=20)
+    opened_on = models.DateField(_("初回相談日"))
+    closed_at = models.DateTimeField(_("終結日時"))
+    disposed_at = models.DateTimeField(_("廃棄日時"), default=timezone.now)
+    rule = models.CharField(_("根拠"), max_length=60)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("実行者"),
+    )
+    source = models.CharField(_("実行の方法"), max_length=10, choices=DisposalSource.choices)
+    # What was blanked or deleted, by kind: {"contacts": 12, "family_members": 1, ...}.
+    counts = models.JSONField(_("消去した件数"), default=dict)
+
+    class Meta:
+        verbose_name = _("廃棄記録")
+        verbose_name_plural = _("廃棄記録")
+        ordering = ["-disposed_at", "-id"]
+        indexes = [models.Index(fields=["centre", "-disposed_at"], name="disposal_centre_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.case_number} {self.disposed_at:%Y-%m-%d}"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cases import views
+from cases.views import legal_hold
 
 app_name = "cases"
 urlpatterns = [
@@ -35,4 +36,6 @@ urlpatterns = [
         name="referral_outcome",
     ),
     path("<int:pk>/audit/", views.case_audit, name="audit"),
+    # Retention: a manager's legal hold keeps a closed case from disposal.
+    path("<int:pk>/legal-hold/", legal_hold.case_legal_hold, name="legal_hold"),
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -539,3 +540,43 @@ def _sync_session_contacts(*, session: ProgrammeSession, by: User, ip: str | Non
         SessionContact.objects.create(session=session, case=case, contact=entry)
     for case_id in set(recorded) - attended_cases:
         case_services.contact_retract(entry=recorded[case_id].contact, by=by, ip=ip)
+
+
+# --- retention (APPI) -------------------------------------------------------------------------
+
+# A member's personal details: blanked once no case they belong to is kept any longer.
+MEMBER_BLANKED_FIELDS: tuple[str, ...] = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "search_text",
+    "phone",
+    "health_notes",
+)
+
+
+def household_blank_personal_data(*, case: Case) -> dict[str, int]:
+    """A case's household after its retention period (records.retention): the members
+    linked only to this case (or to cases already disposed of) lose their personal data and
+    their attendance notes; a member shared with another case still kept keeps theirs. The
+    contingency plan goes. The links, contacts and family-class attendance stay: the
+    statistics count them. Runs inside the caller's transaction."""
+    kept_elsewhere = HouseholdLink.objects.filter(
+        member_id=OuterRef("member_id"), case__disposed_at__isnull=True
+    ).exclude(case=case)
+    member_ids = list(
+        HouseholdLink.objects.filter(case=case)
+        .exclude(Exists(kept_elsewhere))
+        .values_list("member_id", flat=True)
+    )
+    blanked = FamilyMember.objects.filter(pk__in=member_ids).update(
+        **dict.fromkeys(MEMBER_BLANKED_FIELDS, ""), birth_date=None, birth_year=None
+    )
+    return {
+        "family_members": blanked,
+        "family_attendance_notes": ProgrammeAttendance.objects.filter(member_id__in=member_ids)
+        .exclude(note="")
+        .update(note=""),
+        "contingency_plans": ContingencyPlan.objects.filter(case=case).delete()[0],
+    }

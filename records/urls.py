@@ -8,4 +8,6 @@ urlpatterns = [
     path("export/", include("records.urls_export")),
     # The printable case record for a support meeting or a handover.
     path("case-record/", include("records.urls_case_record")),
+    # Retention (APPI): the log of the cases whose personal data were disposed of.
+    path("disposal-log/", include("records.urls_disposal")),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import redis
@@ -65,3 +67,25 @@ def health_report() -> dict[str, dict[str, Any]]:
         "celery": check_celery(redis_ok=redis_state["ok"]),
         "silence_sweep": check_sweep(),
     }
+
+
+_cache_lock = threading.Lock()
+_cached: tuple[float, dict[str, dict[str, Any]]] | None = None
+
+
+def health_report_cached() -> dict[str, dict[str, Any]]:
+    """The report, computed at most once per HEALTHZ_CACHE_SECONDS in this process: a burst
+    of probes (a load balancer, a monitor, anyone on the internet) waits for one run of the
+    checks instead of each tying up a worker on the Celery ping."""
+    global _cached
+    with _cache_lock:
+        now = time.monotonic()
+        if _cached is None or now - _cached[0] >= settings.HEALTHZ_CACHE_SECONDS:
+            _cached = (now, health_report())
+        return _cached[1]
+
+
+def health_cache_clear() -> None:
+    global _cached
+    with _cache_lock:
+        _cached = None

@@ -30,6 +30,11 @@ from cases.services.contacts import (
     contact_record_many,
     contact_retract,
 )
+from cases.services.disposal import (
+    case_blank_personal_data,
+    case_legal_hold_set,
+    case_mark_disposed,
+)
 from cases.services.locking import StaleEdit, lock_current
 from cases.services.plans import milestone_achieve, milestone_add, plan_save
 from cases.services.search import name_search_text, normalise_for_search
@@ -62,9 +67,12 @@ __all__ = [
     "case_audit_change",
     "case_audit_record",
     "case_audit_records",
+    "case_blank_personal_data",
     "case_change_status",
     "case_create",
     "case_intake",
+    "case_legal_hold_set",
+    "case_mark_disposed",
     "case_move_to_centre",
     "case_next_number",
     "case_reassign",

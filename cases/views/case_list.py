@@ -80,7 +80,12 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     the form is POSTed, the text kept in the session, and the other filters stay in the URL."""
     if request.method == "POST" or "q" in request.GET or "clear" in request.GET:
         source = request.POST if request.method == "POST" else request.GET
-        request.session[SEARCH_SESSION_KEY] = "" if "clear" in source else source.get("q", "")
+        # Only the POSTed form sets the text: a link with ?q= (e.g. sent by someone) only
+        # loses it from the address, and "clear" only forgets it.
+        if "clear" in source:
+            request.session.pop(SEARCH_SESSION_KEY, None)
+        elif request.method == "POST":
+            request.session[SEARCH_SESSION_KEY] = source.get("q", "")
         kept = source.copy()
         for name in ("q", "csrfmiddlewaretoken", "page", "clear"):
             kept.pop(name, None)

@@ -60,12 +60,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A shared centre PC: nothing a signed-in user saw is cached.
+    "accounts.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An idle session is signed out (after the messages: the login page says why).
+    "accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Notes requests for other centres' records (a run of them is a security event).
+    "accounts.middleware.ProbeWatchMiddleware",
     # Last, as django-axes asks: it turns a lockout into the page accounts.views.login_locked.
     "axes.middleware.AxesMiddleware",
 ]
@@ -121,10 +127,22 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    # Offline: a bundled list of 40,000 breached passwords (accounts/data/README.md).
+    {"NAME": "accounts.passwords.BreachedPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A password-reset link works for a few hours, not Django's three days.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=2 * 60 * 60)
+# Reset requests per address and per account (e-mail) in the window (accounts.views).
+PASSWORD_RESET_THROTTLE_WINDOW = timedelta(hours=1)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3)
+# Error reports never carry POSTed values, local variables or cookies (accounts/debug.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "accounts.debug.CaseDataReporterFilter"
 
 LANGUAGE_CODE = "ja"
 # Each language named in itself, as the switch shows it.
@@ -225,6 +243,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=0),
     },
 }
+# Retention (APPI): cases past their centre's retention period are disposed of nightly, at a
+# quiet hour (Asia/Tokyo); the task lives outside records/tasks.py, hence imported by name.
+CELERY_IMPORTS = ("records.tasks_retention",)
+CELERY_BEAT_SCHEDULE["purge-expired-cases"] = {
+    "task": "records.purge_expired",
+    "schedule": crontab(hour=2, minute=30),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
 )
@@ -246,6 +271,10 @@ NOTIFICATION_CLAIM_TIMEOUT = timedelta(seconds=env.int("NOTIFICATION_CLAIM_TIMEO
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
 HEALTHZ_CELERY_TIMEOUT = env.float("HEALTHZ_CELERY_TIMEOUT", default=3.0)
+# /healthz tells anyone only ok or fail; the checks' details go to a request from this host
+# (not through the proxy) or one with this token (Authorization: Bearer ...).
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=10.0)
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-For, audit events may use it.
 AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=False)
@@ -261,6 +290,10 @@ AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# One username tried from many addresses is slowed down to this many attempts per window
+# (whatever the addresses), not locked: its owner waits minutes at worst.
+LOGIN_ATTEMPTS_PER_USERNAME = env.int("LOGIN_ATTEMPTS_PER_USERNAME", default=10)
+LOGIN_USERNAME_WINDOW = timedelta(minutes=env.int("LOGIN_USERNAME_WINDOW_MINUTES", default=5))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -272,11 +305,27 @@ LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=90)
 # the roles that see a whole centre or every centre. Off by default in development (the demo
 # users sign in with a password only), on in production and in the tests.
 TWO_FACTOR_ROLES = env.list("TWO_FACTOR_ROLES", default=[])
+# The first authenticator is set up at the first sign-in only within this time of the
+# account's creation; later, through a one-time link an administrator issues (the admin's
+# user list), valid TWO_FACTOR_LINK_VALID.
+TWO_FACTOR_FIRST_ENROLMENT_WINDOW = timedelta(hours=24)
+TWO_FACTOR_LINK_VALID = timedelta(hours=env.int("TWO_FACTOR_LINK_VALID_HOURS", default=72))
 OTP_TOTP_ISSUER = "Tsunagu"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no keys or backup codes on django-otp's admin pages
 
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
+# htmx sends the token from the page (base.html's data-hx-headers), never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# A shared centre PC: the session ends when the browser closes, and after the centre's idle
+# time without a request (Centre.idle_timeout_minutes, accounts/idle.py).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+IDLE_TIMEOUT_ENFORCED = True
+IDLE_TIMEOUT_DEFAULT_MINUTES = 30
+# A run of requests for other centres' records by one user is a security event.
+PROBING_THRESHOLD = env.int("PROBING_THRESHOLD", default=10)
+PROBING_WINDOW = timedelta(minutes=10)
+# `manage.py flush` may empty the append-only tables (the tests, development) or not.
+AUDIT_FLUSH_ALLOWED = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -24,4 +24,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_AGE = 60 * 60 * 9  # one working day
 
-TWO_FACTOR_ROLES = env.list("TWO_FACTOR_ROLES", default=["manager", "admin"])
+# Everyone who reads case files signs in with a second factor; staff too if the centre
+# says so (TWO_FACTOR_ROLES=staff,counsellor,manager,admin).
+TWO_FACTOR_ROLES = env.list("TWO_FACTOR_ROLES", default=["counsellor", "manager", "admin"])

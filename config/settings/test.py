@@ -37,5 +37,11 @@ if _test_mail_dir:
 # Serve static files from the apps and static/ directly; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# As in production: managers and administrators sign in with a second factor.
+# Managers and administrators sign in with a second factor (production adds counsellors:
+# tests/accounts/test_two_factor.py checks that with the production default).
 TWO_FACTOR_ROLES = ["manager", "admin"]
+# The suite empties the database between transactional tests, the audit trail included.
+AUDIT_FLUSH_ALLOWED = True
+# Tests that travel in time keep one signed-in client across hours and days; the idle
+# timeout's own tests (tests/accounts/test_idle_timeout.py) switch it on.
+IDLE_TIMEOUT_ENFORCED = False

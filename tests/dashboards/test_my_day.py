@@ -22,6 +22,7 @@ from reminders import services as reminder_services
 from reminders.selectors import unread_count
 from tests.e2e.conftest import open_page  # noqa: F401 (the browser fixture, for the layout test)
 from tests.factories import UserFactory, client_for, make_case, make_visit, record_contact
+from tests.reminders.test_inbox_reads import read_inbox
 
 pytestmark = pytest.mark.django_db
 
@@ -296,7 +297,7 @@ def test_my_unread_inbox_shows_the_latest_five_and_the_badge_s_count(centre_a, a
     assert 'data-testid="my-unread-count">7<' in body
     assert reverse("reminders:inbox") in body
     # Seeing them in the inbox reads them; "my day" itself marks nothing read.
-    as_alice.get(reverse("reminders:inbox"))
+    read_inbox(as_alice)
     assert the_day(as_alice.get(MY_DAY)).unread.count == 0
 
 

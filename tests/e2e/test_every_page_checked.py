@@ -121,6 +121,8 @@ def _pages(demo: dict[str, Any]) -> dict[str, list[str]]:
             "/families/8050/",
             "/outreach/visits/safety/",
             "/records/export/",
+            "/records/disposal-log/",
+            "/accounts/security/",
             "/records/import/",
             f"/records/import/{demo['job']}/",
         ],

@@ -14,6 +14,7 @@ from reminders import services
 from reminders.models import AlertStage, CaseAlert, Notification
 from reminders.notification_texts import UnsafeContext
 from tests.factories import UserFactory, client_for, make_case
+from tests.reminders.test_inbox_reads import read_inbox
 
 pytestmark = pytest.mark.django_db
 
@@ -362,7 +363,7 @@ def test_inbox_badge_list_and_mark_done(centre_a, alice, as_alice):
     _deliver_alerts(centre_a, alice, 2)
     home = as_alice.get(reverse("home"), follow=True).content.decode()
     assert 'data-testid="inbox-badge">2<' in home
-    page = as_alice.get(reverse("reminders:inbox")).content.decode()
+    page = read_inbox(as_alice).content.decode()
     assert "K-0001" in page and "K-0002" in page and "/cases/" in page
     assert (
         'data-testid="inbox-badge"'
@@ -389,10 +390,10 @@ def test_a_reminder_whose_silence_ended_is_shown_as_such_once_then_filed(
     sweep_at(day(31))
     talk(silent_case, alice, day(32), two_way=False)  # an unanswered call ends nothing
     inbox = reverse("reminders:inbox")
-    page = as_alice.get(inbox).content.decode()
+    page = read_inbox(as_alice).content.decode()
     assert "K-0001" in page and 'data-testid="silence-over"' not in page
     talk(silent_case, alice, day(32, 1))
-    page = as_alice.get(inbox).content.decode()
+    page = read_inbox(as_alice).content.decode()
     assert "K-0001" in page and 'data-testid="silence-over"' in page  # "contact since"
     assert "K-0001" not in as_alice.get(inbox).content.decode()  # filed as done
     assert (
@@ -406,7 +407,7 @@ def test_a_reminder_whose_silence_ended_is_shown_as_such_once_then_filed(
 def test_a_reminder_of_an_ongoing_silence_stays_until_marked_done(silent_case, alice, as_alice):
     sweep_at(day(31))
     inbox = reverse("reminders:inbox")
-    as_alice.get(inbox)
+    read_inbox(as_alice)
     assert "K-0001" in as_alice.get(inbox).content.decode()
     notification = Notification.objects.get(recipient=alice, channel="in_app")
     assert notification.done_at is None and notification.read_at is not None
@@ -543,7 +544,7 @@ def test_long_case_numbers_are_not_cut_in_messages(centre_a, alice):
 
 def test_inbox_marks_read_only_what_was_shown(centre_a, alice, as_alice):
     _deliver_alerts(centre_a, alice, 35)  # two pages of 30
-    as_alice.get(reverse("reminders:inbox"))
+    read_inbox(as_alice)
     unread = Notification.objects.filter(recipient=alice, channel="in_app", read_at__isnull=True)
     assert unread.count() == 5
 

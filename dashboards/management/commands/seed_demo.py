@@ -13,6 +13,7 @@ from django.core.management import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo import seed_demo_security
 from accounts.models import Centre, Role, User
 from cases.choices import CaseStatus
 from cases.demo import seed_demo_cases
@@ -22,6 +23,7 @@ from families.demo import seed_demo_families
 from outreach.demo import seed_demo_community, seed_demo_ibasho, seed_demo_visits
 from outreach.services import visits_watch
 from records.demo import seed_demo_imports
+from records.demo_retention import seed_demo_disposal
 from reminders.services import sweep_silence
 
 DEMO_PASSWORD = "tsunagu-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -130,6 +132,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"{centre.name}: {community} community activities")
             # The sample case book and contact log, imported as the centre's manager would.
             seed_demo_imports(centre=centre)
+            seed_demo_security(centre=centre)
+            # Last, so the other apps' demo data exist before one old closed case is blanked.
+            if seed_demo_disposal(centre=centre):
+                self.stdout.write(f"{centre.name}: 1 old closed case disposed of (disposal log)")
         if created_any:
             # A sweep as it ran a week ago, so managers find escalated cases on day one.
             sweep_silence(now=timezone.now() - dt.timedelta(days=8))
