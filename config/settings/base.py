@@ -365,3 +365,15 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Caches: the default (nothing uses it yet) and the managers' dashboard's complete months of
+# its trends, per web process (dashboards.selectors.manager.PAST_MONTHS_CACHE): no shared
+# service, so a Redis outage can't take the dashboard down.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "dashboards",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+}

@@ -45,3 +45,9 @@ AUDIT_FLUSH_ALLOWED = True
 # Tests that travel in time keep one signed-in client across hours and days; the idle
 # timeout's own tests (tests/accounts/test_idle_timeout.py) switch it on.
 IDLE_TIMEOUT_ENFORCED = False
+
+# Every test reads the trends live (tests/dashboards/test_trends_cache.py turns the cache on).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboards": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}

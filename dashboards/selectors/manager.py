@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import caches
 from django.db.models import (
     CharField,
     Count,
@@ -346,6 +347,18 @@ def _total(queryset: QuerySet[Any], name: str) -> QuerySet[Any]:
     )
 
 
+# The complete months of the trends (all but the current one) hardly change: only an entry
+# dated back into them does. They are kept per web process for PAST_MONTHS_SECONDS, so a busy
+# dashboard reads only the current month (one month's rows instead of twelve); the current
+# month and the "now" totals are always read live. docs/performance.md, "The dashboard".
+PAST_MONTHS_CACHE = "dashboards"
+PAST_MONTHS_SECONDS = 600
+
+
+def _past_months_key(centre_ids: list[int], first: dt.date, current: dt.date) -> str:
+    return f"trends:{','.join(map(str, sorted(centre_ids)))}:{first:%Y%m}:{current:%Y%m}"
+
+
 def trends(
     centre_ids: list[int], *, all_centre_ids: list[int], today: dt.date | None = None
 ) -> Trends:
@@ -354,11 +367,16 @@ def trends(
     family-class attendance (attended, by the session's start) per Tokyo month over the last
     twelve months, and the failed notifications and missing check-outs now. Those two are
     counted over all the user's centres (`all_centre_ids`), as the pages they link to (the
-    escalations page, the safety page and its banner) list them."""
+    escalations page, the safety page and its banner) list them. One statement; the complete
+    months come from the cache when they are there (PAST_MONTHS_CACHE)."""
     today = today or timezone.localdate()
     months = month_starts(today, TREND_MONTHS)
-    start = months[0]
     end = dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    current = months[-1]
+    cache = caches[PAST_MONTHS_CACHE]
+    key = _past_months_key(centre_ids, months[0], current)
+    past: dict[str, dict[dt.date, int]] | None = cache.get(key)
+    start = current if past is not None else months[0]
     start_at, end_at = _day_start(start), _day_start(end)
     ibasho = IbashoAttendance.objects.filter(
         session__centre_id__in=centre_ids, arrived_at__gte=start_at, arrived_at__lt=end_at
@@ -415,6 +433,15 @@ def trends(
             totals[row["series"]] = row["n"]
         else:
             series[row["series"]][row["month"]] = row["n"]
+    if past is None:
+        past = {
+            name: {month: n for month, n in counts.items() if month < current}
+            for name, counts in series.items()
+        }
+        cache.set(key, past, PAST_MONTHS_SECONDS)
+    else:
+        for name, counts in past.items():
+            series[name].update(counts)
     return Trends(
         months=months,
         series=dict(series),
