@@ -106,6 +106,8 @@ class AuditAction(models.TextChoices):
     CREATE = "create", _("作成")
     CHANGE = "change", _("変更")
     VIEW = "view", _("閲覧")
+    # 要配慮個人情報 seen (the diagnosis, the health notes): not the same as opening the case.
+    VIEW_SENSITIVE = "view_sensitive", _("閲覧（要配慮個人情報）")
     EXPORT = "export", _("出力")
     DELETE = "delete", _("削除")
     IMPORT = "import", _("取込")
@@ -160,7 +162,7 @@ class AuditEvent(models.Model):
         verbose_name=_("ユーザー"),
     )
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, null=True, related_name="+")
-    action = models.CharField(_("操作"), max_length=10, choices=AuditAction.choices)
+    action = models.CharField(_("操作"), max_length=20, choices=AuditAction.choices)
     # A plain reference, not a foreign key: the trail must outlive a disposed record.
     model = models.CharField(_("対象"), max_length=60)
     object_id = models.BigIntegerField(_("対象ID"))

@@ -447,7 +447,9 @@ def assessment_trend(assessments: list[Assessment]) -> list[dict[str, Any]]:
 
 def case_viewers(case: Case, *, limit: int = 200) -> QuerySet[AuditEvent]:
     return (
-        AuditEvent.objects.filter(case_id=case.pk, action=AuditAction.VIEW)
+        AuditEvent.objects.filter(
+            case_id=case.pk, action__in=[AuditAction.VIEW, AuditAction.VIEW_SENSITIVE]
+        )
         .select_related("user")
         .order_by("-at")[:limit]
     )

@@ -39,8 +39,18 @@ def case_audit_change(
     )
 
 
-def case_view_record(*, case: Case, by: User, ip: str | None = None) -> None:
-    case_audit_record(by=by, action=AuditAction.VIEW, obj=case, case=case, ip=ip)
+def case_view_record(
+    *,
+    case: Case,
+    by: User,
+    ip: str | None = None,
+    obj: Any = None,
+    action: AuditAction = AuditAction.VIEW,
+) -> None:
+    """A response showed the case's data: who saw which record of it (the case itself unless
+    `obj` says which), VIEW_SENSITIVE when it was the 要配慮個人情報. Views reach this through
+    `cases.views.helpers.case_viewed`, once per request."""
+    case_audit_record(by=by, action=action, obj=case if obj is None else obj, case=case, ip=ip)
 
 
 def case_audit_records(

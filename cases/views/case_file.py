@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
+from accounts.models import AuditAction
 from accounts.services import client_ip
 from cases import forms as case_forms
 from cases import hooks, instruments, selectors, services
 from cases.models import CaseSensitiveInfo
-from cases.views.helpers import apply_errors, case_for, form_page
+from cases.views.helpers import apply_errors, case_for, case_viewed, form_page
 
 CONTACT_LOG_PAGE_SIZE = 50
 
@@ -65,9 +66,7 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sensitive = access.can(user, "case.view_sensitive")
     # The plan, its milestones, the consents (and the sensitive record) in the case's query.
     page_queryset = selectors.case_page_queryset(with_sensitive=sensitive)
-    case = selectors.get_case_for_user(user, pk, page_queryset)  # another centre's: 404
-    access.require(user, "case.view")
-    services.case_view_record(case=case, by=user, ip=client_ip(request))
+    case = case_for(request, pk, "case.view", queryset=page_queryset)  # a VIEW; elsewhere: 404
     timeline = selectors.case_timeline(case)
     assessments = [item.obj for item in timeline if item.kind == "assessment"]
     plan, milestones = selectors.case_page_plan(case)
@@ -123,6 +122,8 @@ def contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             {"case": case, "form": form, "title": _("相談記録の追加")},
         )
     timeline = selectors.case_timeline(case) if saved else None
+    if timeline is not None:  # the whole timeline shown again: a view of the case file
+        case_viewed(request, case)
     context = {
         "case": case,
         "contact_form": case_forms.ContactForm() if saved else form,
@@ -135,8 +136,7 @@ def contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def case_contacts(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Every contact of the case, newest first: the timeline shows only the newest ones."""
-    case = case_for(request, pk, "case.view")
-    services.case_view_record(case=case, by=request.user, ip=client_ip(request))
+    case = case_for(request, pk, "case.view")  # the contact log: a VIEW
     page = Paginator(selectors.case_contacts(case), CONTACT_LOG_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -173,10 +173,10 @@ def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = case_for(request, pk, "case.view_sensitive")
+    case = case_for(request, pk, "case.view_sensitive", record_view=False)
     info = CaseSensitiveInfo.objects.filter(case=case).first() or CaseSensitiveInfo(case=case)
-    if request.method == "GET":  # 要配慮個人情報 shown: the view is part of the audit trail
-        services.case_view_record(case=case, by=request.user, ip=client_ip(request))
+    if request.method == "GET":  # 要配慮個人情報 shown: its own action on the audit trail
+        case_viewed(request, case, obj=info if info.pk else case, action=AuditAction.VIEW_SENSITIVE)
     form = case_forms.SensitiveInfoForm(request.POST or None, instance=info)
     return form_page(
         request,

@@ -11,22 +11,59 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest
+from accounts.models import AuditAction
+from accounts.services import client_ip
 from cases import selectors, services
 from cases.forms import set_bound_values
 from cases.models import Case
 
+# Where a request remembers which views of which case it has put on the audit trail.
+_VIEWS_RECORDED = "_tsunagu_case_views_recorded"
 
-def case_for(request: AuthenticatedHttpRequest, pk: int, action: str) -> Case:
+
+def case_viewed(
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    *,
+    obj: Any = None,
+    action: AuditAction = AuditAction.VIEW,
+) -> None:
+    """This response shows the case's data: one audit event per request, case and action,
+    however many times the view fetched the case (references only, never a value)."""
+    recorded: set[tuple[int, str]] = getattr(request, _VIEWS_RECORDED, set())
+    key = (case.pk, str(action))
+    if key in recorded:
+        return
+    setattr(request, _VIEWS_RECORDED, recorded | {key})
+    services.case_view_record(
+        case=case, by=request.user, ip=client_ip(request), obj=obj, action=action
+    )
+
+
+def case_for(
+    request: AuthenticatedHttpRequest,
+    pk: Any,
+    action: str,
+    *,
+    queryset: QuerySet[Case] | None = None,
+    record_view: bool = True,
+) -> Case:
     """The case if the user's centre has it (else 404), then the role check (else 403): an
-    outsider learns nothing, not even that the case exists."""
-    case = selectors.get_case_for_user(request.user, pk)
+    outsider learns nothing, not even that the case exists. Every view of a case, in this app
+    or above, fetches it here: a GET (which shows the case) is a VIEW on its audit trail,
+    once per request; a POST records what it changes instead. `record_view=False` only for
+    a view that records its own, more precise view (the sensitive page)."""
+    case = selectors.get_case_for_user(request.user, pk, queryset)
     access.require(request.user, action)
+    if record_view and request.method in ("GET", "HEAD"):
+        case_viewed(request, case)
     return case
 
 

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.services import client_ip
-from cases import services as case_services
 from cases.models import Case
 from cases.views.helpers import apply_errors, case_for, form_page, try_save
 from families import risk_8050, selectors, services
@@ -146,12 +145,10 @@ def member_detail(request: AuthenticatedHttpRequest, pk: int, member_id: int) ->
     """A member's page: their details, every case of the centre they belong to, their contacts
     about this case; the health and care notes only for roles that may see them (a view of
     them is on the case's audit trail)."""
-    case = case_for(request, pk, "family.view")
+    case = case_for(request, pk, "family.view")  # the member's consultations: a VIEW
     link = _link(case, member_id)
     member = link.member
     sensitive = access.can(request.user, "family.view_sensitive")
-    # The page shows this member's consultations about the case: a view of the case file.
-    case_services.case_view_record(case=case, by=request.user, ip=client_ip(request))
     if sensitive and member.health_notes:
         services.member_sensitive_view_record(
             member=member, case=case, by=request.user, ip=client_ip(request)

@@ -12,8 +12,8 @@ from accounts import access
 from accounts.access import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from accounts.services import client_ip
-from cases import selectors as case_selectors
 from cases.services import case_audit_record
+from cases.views.helpers import case_for
 from records import case_record as selectors
 from records.forms.case_record import CaseRecordForm
 
@@ -21,8 +21,7 @@ from records.forms.case_record import CaseRecordForm
 def case_record_choose(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The sections the user's role may print (the sensitive ones unticked) and the period,
     the last twelve months at first; coming back from the print page, what was chosen."""
-    case = case_selectors.get_case_for_user(request.user, pk)
-    access.require(request.user, "case.view")
+    case = case_for(request, pk, "case.view")  # a VIEW on the case's audit trail
     sections = selectors.sections_for(request.user)
     if request.GET:
         form = CaseRecordForm(request.GET, sections=sections)

@@ -77,7 +77,11 @@ def test_stale_sensitive_info_edit_is_refused(as_alice, as_mallory, case):
 
 def test_opening_sensitive_info_is_audited(as_alice, alice, case):
     as_alice.get(reverse("cases:sensitive_edit", args=[case.pk]))
-    assert AuditEvent.objects.filter(case_id=case.pk, action=AuditAction.VIEW, user=alice).exists()
+    seen = AuditEvent.objects.filter(case_id=case.pk, user=alice, action__startswith="view")
+    # Its own action, on the sensitive record: "saw the diagnosis", not "opened the case".
+    assert [(e.action, e.model) for e in seen] == [
+        (AuditAction.VIEW_SENSITIVE, "cases.casesensitiveinfo")
+    ]
 
 
 def test_close_and_reopen_from_the_browser(as_alice, case):
@@ -91,9 +95,10 @@ def test_close_and_reopen_from_the_browser(as_alice, case):
 
 
 # Session, user, the user's centres (ids and the menu's names), the case (centre and
-# counsellor joined), the page header (the inbox badge) and the counsellors to choose from (read through a
-# server-side cursor). The form's defaults come from the case's centre, already joined.
-CASE_EDIT_FORM_QUERIES = 6
+# counsellor joined), its VIEW on the audit trail (one INSERT), the page header (the inbox
+# badge) and the counsellors to choose from (read through a server-side cursor). The form's
+# defaults come from the case's centre, already joined.
+CASE_EDIT_FORM_QUERIES = 7
 
 
 def test_case_edit_form_query_count_does_not_grow_with_cases_contacts_or_counsellors(
