@@ -125,3 +125,26 @@ def tab_to(page: Any, selector: str, *, limit: int = 200) -> None:
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"{selector} never got the focus in {limit} presses of Tab")
+
+
+def session_running_now(centre: Any, by: User, staff: list[User]) -> Any:
+    """An ibasho session that runs now and began today in Tokyo (people are checked in on
+    the session's day), at the door's usual room: the check-in tests' and journeys' session."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from outreach import services
+
+    now = timezone.now()
+    start_of_today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return services.session_create(
+        centre=centre,
+        by=by,
+        fields={
+            "place": "ひだまりルーム",
+            "starts_at": max(now - dt.timedelta(hours=1), start_of_today),
+            "ends_at": now + dt.timedelta(hours=2),
+        },
+        staff=staff,
+    )

@@ -5,19 +5,16 @@ touch targets are large enough and the Content-Security-Policy refuses nothing."
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Centre, User
 from cases.choices import ContactSource
 from cases.models import Case, ContactEntry
-from outreach import services
 from outreach.models import IbashoAttendance, IbashoSession
-from tests.e2e.browser import in_thread, log_in
+from tests.e2e.browser import in_thread, log_in, session_running_now
 from tests.factories import make_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,19 +42,7 @@ def room_row(page: Any, name: str, *, present: bool = True) -> Any:
 def test_checking_in_and_out_at_the_door_with_keyboard_and_touch(
     open_page: Any, centre_a: Centre, alice: User
 ) -> None:
-    now = timezone.now()
-    start_of_today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    session = services.session_create(
-        centre=centre_a,
-        by=alice,
-        fields={
-            "place": "ひだまりルーム",
-            # started an hour ago, but today in Tokyo (people are checked in on its day)
-            "starts_at": max(now - dt.timedelta(hours=1), start_of_today),
-            "ends_at": now + dt.timedelta(hours=2),
-        },
-        staff=[alice],
-    )
+    session = session_running_now(centre_a, alice, [alice])
     mori = person(centre_a, alice, "森", "陽太", ("モリ", "ヨウタ"))
     kawaguchi = person(centre_a, alice, "川口", "葵", ("かわぐち", "あおい"))
 

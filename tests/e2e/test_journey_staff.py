@@ -12,20 +12,25 @@ checker at the end, and no page writes a console error or meets a CSP refusal
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Centre, User
 from cases.choices import Channel, ContactSource
 from cases.models import Case, ContactEntry
 from families.models import HouseholdLink
-from outreach import services
 from outreach.models import IbashoAttendance
-from tests.e2e.browser import DESKTOP, Checked, in_thread, screenshot, second_tab, tab_to
+from tests.e2e.browser import (
+    DESKTOP,
+    Checked,
+    in_thread,
+    screenshot,
+    second_tab,
+    session_running_now,
+    tab_to,
+)
 from tests.factories import PASSWORD, client_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,19 +51,7 @@ def contacts(case_pk: int) -> list[tuple[str, str, bool, str]]:
 def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
     open_page: Any, live_server: Any, centre_a: Centre, alice: User, bob: User, mallory: User
 ) -> None:
-    now = timezone.now()
-    start_of_today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    session = services.session_create(
-        centre=centre_a,
-        by=alice,
-        fields={
-            "place": "ひだまりルーム",
-            # running now, and today in Tokyo (people are checked in on the session's day)
-            "starts_at": max(now - dt.timedelta(hours=1), start_of_today),
-            "ends_at": now + dt.timedelta(hours=2),
-        },
-        staff=[alice, bob],
-    )
+    session = session_running_now(centre_a, alice, [alice, bob])
     checked = Checked()
     page = open_page(viewport=DESKTOP)
 
