@@ -229,8 +229,11 @@ def member_unlink(*, link: HouseholdLink, by: User, ip: str | None = None) -> No
 def member_sensitive_view_record(
     *, member: FamilyMember, case: Case, by: User, ip: str | None = None
 ) -> None:
-    """Seeing a member's health and care notes is seeing the case's sensitive data."""
-    case_services.case_audit_record(by=by, action=AuditAction.VIEW, obj=member, case=case, ip=ip)
+    """Seeing a member's health and care notes is seeing the case's sensitive data: recorded
+    as such (view_sensitive), apart from opening the case or the member's page."""
+    case_services.case_audit_record(
+        by=by, action=AuditAction.VIEW_SENSITIVE, obj=member, case=case, ip=ip
+    )
 
 
 # --- contacts with a member -----------------------------------------------------------------

@@ -564,7 +564,7 @@ def test_the_8050_list_shows_only_the_managers_centres_8050_cases(
 
 def _notes_views(case, member):
     return AuditEvent.objects.filter(
-        action=AuditAction.VIEW,
+        action=AuditAction.VIEW_SENSITIVE,  # "saw the health notes", not "opened the page"
         case_id=case.pk,
         model="families.familymember",
         object_id=member.pk,
