@@ -25,10 +25,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
-from accounts.models import AuditAction
 from accounts.services import client_ip
-from cases import services as case_services
-from cases.views.helpers import apply_errors, case_for, try_save
+from cases.views.helpers import apply_errors, case_for, case_viewed, try_save
 from outreach import services
 from outreach.forms.visits import (
     AnnounceForm,
@@ -175,6 +173,8 @@ def visit_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             _say_what_changed(request, visit, outcome.result)
             return _back(visit)
         status = outcome.status
+    # The form shows the case (its number, the household, the purpose): a view of it.
+    case_viewed(request, visit.case, obj=visit)
     context = {"visit": visit, "form": form}
     return render(request, "outreach/visits/edit.html", context, status=status)
 
@@ -221,9 +221,7 @@ def _detail_page(
     may_act = may_act_on(user, visit)
     # The page shows the report (the visit's contact note, read by whoever reads the case's
     # contact log): every view is on the audit trail.
-    case_services.case_audit_record(
-        by=user, action=AuditAction.VIEW, obj=visit, case=visit.case, ip=client_ip(request)
-    )
+    case_viewed(request, visit.case, obj=visit)
     context: dict[str, Any] = {
         "visit": visit,
         "case": visit.case,
@@ -414,13 +412,7 @@ def visit_briefing(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Compiled from the case for the visiting staff (and casework roles); reading it is
     recorded on the case's audit trail."""
     visit = _visit_to_act_on(request, pk)
-    case_services.case_audit_record(
-        by=request.user,
-        action=AuditAction.VIEW,
-        obj=visit,
-        case=visit.case,
-        ip=client_ip(request),
-    )
+    case_viewed(request, visit.case, obj=visit)
     checklist = visit_checklist(visit)
     acknowledgements = selectors.acknowledgements(visit, checklist)
     mine = next((a for a in acknowledgements if a.assignment.user_id == request.user.pk), None)

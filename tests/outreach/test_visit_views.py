@@ -874,3 +874,12 @@ def test_the_safety_list_query_count_does_not_grow(
         with django_assert_num_queries(SAFETY_QUERIES):
             response = client.get(url("visit_safety"))
     assert len(response.context["alerted"]) == 3
+
+
+def test_the_visit_edit_form_is_a_view_of_the_case_recorded_once(as_alice, case, visit):
+    """The form shows the case (its number, household, the purpose): like the visit page and
+    the briefing, opening it is on the case's audit trail, once per request."""
+    response = as_alice.get(url("visit_edit", visit.pk))
+    assert response.status_code == 200
+    viewed = AuditEvent.objects.filter(case_id=case.pk, action="view")
+    assert [(e.model, str(e.object_id)) for e in viewed] == [("outreach.homevisit", str(visit.pk))]
