@@ -21,7 +21,7 @@ from accounts.models import Centre, User
 from cases.models import Case
 from records.importing.normalise import Invalid, cell_text, word_key
 from records.importing.targets import CASES, TARGETS, Target
-from records.models import ImportedKey
+from records.models import ImportedKey, ImportJob
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -322,3 +322,18 @@ def field_labels(
 
 def label_of(shape: str, key: str) -> StrOrPromise:
     return next(t.label for t in TARGETS[shape] if t.key == key)
+
+
+class PlannerBase:
+    """What every shape's planner (cases.py, contacts.py, family.py) starts from: the job,
+    the mapped columns, and the centre's cases by the numbers a file gives them."""
+
+    def __init__(
+        self, *, job: ImportJob, columns: dict[int, str], headers: list[str], dry_run: bool
+    ) -> None:
+        self.job = job
+        self.centre: Centre = job.centre
+        self.columns = columns
+        self.headers = headers
+        self.dry_run = dry_run
+        self.refs = CaseRefs(self.centre)

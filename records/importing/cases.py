@@ -14,16 +14,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Centre, User
+from accounts.models import User
 from cases import services as case_services
 from cases.choices import CaseStatus
 from cases.models import Case
 from records.importing import normalise as n
 from records.importing.base import (
     Action,
-    CaseRefs,
     Cells,
     Planned,
+    PlannerBase,
     Staff,
     external_key,
     field_labels,
@@ -48,19 +48,14 @@ STATUS_FIELDS = ("status", "closure_reason", "paused_until")
 REQUIRED_TO_OPEN = ("first_contact_date", "first_contact_by")
 
 
-class CasePlanner:
+class CasePlanner(PlannerBase):
     shape = CASES
 
     def __init__(
         self, *, job: ImportJob, columns: dict[int, str], headers: list[str], dry_run: bool
     ) -> None:
-        self.job = job
-        self.dry_run = dry_run
-        self.centre: Centre = job.centre
-        self.columns = columns
-        self.headers = headers
+        super().__init__(job=job, columns=columns, headers=headers, dry_run=dry_run)
         self.staff = Staff(self.centre)
-        self.refs = CaseRefs(self.centre)
         self.seen: dict[str, int] = {}  # the centre's number → the first row that has it
 
     # --- reading a row --------------------------------------------------------------------

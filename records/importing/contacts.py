@@ -22,9 +22,9 @@ from cases.models import Case, ContactEntry
 from records.importing import normalise as n
 from records.importing.base import (
     Action,
-    CaseRefs,
     Cells,
     Planned,
+    PlannerBase,
     Staff,
     digest,
     external_key,
@@ -47,19 +47,14 @@ ONE_WAY_WORDS = ("一方向", "不在", "留守", "応答なし", "返信なし"
 TWO_WAY_WORDS = ("双方向", "応答あり", "返信あり", "通話")
 
 
-class ContactPlanner:
+class ContactPlanner(PlannerBase):
     shape = CONTACTS
 
     def __init__(
         self, *, job: ImportJob, columns: dict[int, str], headers: list[str], dry_run: bool
     ) -> None:
-        self.job = job
-        self.centre = job.centre
-        self.columns = columns
-        self.headers = headers
-        self.dry_run = dry_run
+        super().__init__(job=job, columns=columns, headers=headers, dry_run=dry_run)
         self.staff = Staff(self.centre)
-        self.refs = CaseRefs(self.centre)
         self.occurrences: Counter[str] = Counter()
         self.seen_ids: dict[str, int] = {}
         self.cases: dict[int, Case] = {}

@@ -21,9 +21,9 @@ from families.models import FamilyMember, HouseholdLink
 from records.importing import normalise as n
 from records.importing.base import (
     Action,
-    CaseRefs,
     Cells,
     Planned,
+    PlannerBase,
     digest,
     external_key,
     field_labels,
@@ -45,18 +45,13 @@ LIVES_WITH = ("同居", "同居中", "同")
 LIVES_APART = ("別居", "別居中", "別")
 
 
-class FamilyPlanner:
+class FamilyPlanner(PlannerBase):
     shape = FAMILY
 
     def __init__(
         self, *, job: ImportJob, columns: dict[int, str], headers: list[str], dry_run: bool
     ) -> None:
-        self.job = job
-        self.centre = job.centre
-        self.columns = columns
-        self.headers = headers
-        self.dry_run = dry_run
-        self.refs = CaseRefs(self.centre)
+        super().__init__(job=job, columns=columns, headers=headers, dry_run=dry_run)
         # Member keys met in this file (the first row of each), and (case, member) pairs.
         self.members_seen: dict[str, int] = {}
         self.pairs_seen: dict[tuple[int, str], int] = {}
