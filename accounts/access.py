@@ -143,6 +143,15 @@ def user_centres(user: User) -> QuerySet[Centre]:
     return Centre.objects.filter(id__in=centre_ids(user))
 
 
+def user_centres_or_404(user: User) -> list[Centre]:
+    """The user's centres, by id, for a form that creates something in one of them: a user
+    of no centre has nowhere to create it (404)."""
+    centres = list(user_centres(user).order_by("id"))
+    if not centres:
+        raise Http404
+    return centres
+
+
 def scoped[M: Model](
     queryset: QuerySet[M], user: User, *, centre_field: str = "centre"
 ) -> QuerySet[M]:

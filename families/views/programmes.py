@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -74,9 +74,7 @@ def programme_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @permission_required("programme.manage")
 def programme_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    centres = list(access.user_centres(request.user).order_by("id"))
-    if not centres:
-        raise Http404
+    centres = access.user_centres_or_404(request.user)
     initial = {"facilitators": [request.user.pk]}
     form = ProgrammeForm(request.POST or None, centres=centres, initial=initial)
     if request.method == "POST" and form.is_valid():

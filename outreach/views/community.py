@@ -14,7 +14,7 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
-from accounts.models import Centre
 from accounts.services import client_ip
 from cases.models import Case
 from cases.views.helpers import apply_errors, try_save
@@ -39,13 +38,6 @@ def _activity(request: AuthenticatedHttpRequest, pk: int, action: str) -> Commun
     activity = selectors.get_activity_for_user(request.user, pk)  # another centre's: 404
     access.require(request.user, action)  # then the role: 403
     return activity
-
-
-def _centres(request: AuthenticatedHttpRequest) -> list[Centre]:
-    centres = list(access.user_centres(request.user).order_by("id"))
-    if not centres:
-        raise Http404
-    return centres
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -75,7 +67,7 @@ def activity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @permission_required("community.manage")
 def activity_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    centres = _centres(request)
+    centres = access.user_centres_or_404(request.user)
     initial = {"staff": [request.user.pk], "held_on": timezone.localdate()}
     form = ActivityForm(request.POST or None, centres=centres, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
-from accounts.models import Centre
 from accounts.services import client_ip
 from cases.views.helpers import apply_errors, try_save
 from outreach import services
@@ -52,13 +51,6 @@ def _attendance_for(request: AuthenticatedHttpRequest, pk: int) -> IbashoAttenda
     attendance = access.get_for_user(queryset, request.user, pk, centre_field="session__centre")
     access.require(request.user, "ibasho.manage")
     return attendance
-
-
-def _centres(request: AuthenticatedHttpRequest) -> list[Centre]:
-    centres = list(access.user_centres(request.user).order_by("id"))
-    if not centres:
-        raise Http404
-    return centres
 
 
 # --- the list and the calendar ---------------------------------------------------------------
@@ -103,7 +95,7 @@ def calendar(request: AuthenticatedHttpRequest, year: int, month: int) -> HttpRe
 
 @permission_required("ibasho.manage")
 def session_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    centres = _centres(request)
+    centres = access.user_centres_or_404(request.user)
     form = SessionForm(request.POST or None, centres=centres, initial={"staff": [request.user.pk]})
     if request.method == "POST" and form.is_valid():
         try:
@@ -124,7 +116,7 @@ def session_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @permission_required("ibasho.manage")
 def series_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    centres = _centres(request)
+    centres = access.user_centres_or_404(request.user)
     form = SeriesForm(request.POST or None, centres=centres, initial={"staff": [request.user.pk]})
     if request.method == "POST" and form.is_valid():
         try:
