@@ -29,3 +29,16 @@ def resume_imports() -> int:
 def purge_import_files() -> int:
     """Daily: uploaded files are kept only while their import needs them."""
     return services.import_files_purge()
+
+
+# The daily disposal of cases past their retention period (records.retention). Idempotent: a
+# case disposed of (or held) is not due any more, so a second run, or one overlapping it,
+# does nothing to it.
+PURGE_TASK = "records.purge_expired"
+
+
+@shared_task(name=PURGE_TASK, ignore_result=True)
+def purge_expired() -> int:
+    from records import retention
+
+    return len(retention.purge_expired(dry_run=False).disposed)

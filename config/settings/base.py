@@ -242,13 +242,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "records.purge_import_files",
         "schedule": crontab(hour=4, minute=0),
     },
-}
-# Retention (APPI): cases past their centre's retention period are disposed of nightly, at a
-# quiet hour (Asia/Tokyo); the task lives outside records/tasks.py, hence imported by name.
-CELERY_IMPORTS = ("records.tasks_retention",)
-CELERY_BEAT_SCHEDULE["purge-expired-cases"] = {
-    "task": "records.purge_expired",
-    "schedule": crontab(hour=2, minute=30),
+    # Retention (APPI): cases past their centre's retention period are disposed of nightly,
+    # at a quiet hour (Asia/Tokyo).
+    "purge-expired-cases": {
+        "task": "records.purge_expired",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")

@@ -21,8 +21,8 @@ from cases import services as case_services
 from cases.models import Case, DisposalRecord
 from cases.services.disposal import birth_date_for_statistics
 from records import retention
-from records.tasks_retention import PURGE_TASK
-from records.tasks_retention import purge_expired as purge_task
+from records.tasks import PURGE_TASK
+from records.tasks import purge_expired as purge_task
 from reminders.models import Notification
 from tests.factories import make_case, record_contact
 from tests.records.retention_data import NOW, jst
