@@ -15,18 +15,11 @@ from accounts.models import Role
 from outreach import services
 from outreach.models import HomeVisit, StaffBooking, VisitStatus
 from tests.factories import UserFactory, make_case
+from tests.outreach.visit_clock import NOW, on
 
 pytestmark = pytest.mark.django_db
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
-NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=TOKYO)  # a Monday morning
 SECRETS = ("山田", "太郎", "やまだ", "たろう")
-
-
-def on(days: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(
-        NOW.date() + dt.timedelta(days=days), dt.time(hour, minute), tzinfo=TOKYO
-    )
 
 
 @pytest.fixture

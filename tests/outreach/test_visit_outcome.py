@@ -7,7 +7,6 @@ a "no" at the announcement cancels the visit, is kept on the timeline and offers
 import datetime as dt
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import AuditAction, AuditEvent
@@ -22,40 +21,17 @@ from outreach.models import (
     VisitStatus,
 )
 from tests.factories import UserFactory, make_case, make_member
+from tests.outreach.visit_clock import NOW, at, on, planned
 
 pytestmark = pytest.mark.django_db
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
-NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=TOKYO)  # a Monday morning
 CASE_START = NOW - dt.timedelta(days=30)
-
-
-def on(days: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(
-        NOW.date() + dt.timedelta(days=days), dt.time(hour, minute), tzinfo=TOKYO
-    )
-
-
-def at(moment: dt.datetime) -> time_machine.travel:
-    return time_machine.travel(moment, tick=False)
 
 
 @pytest.fixture
 def case(centre_a, alice):
     with at(CASE_START):
         return make_case(centre_a, alice, primary_counsellor=alice)
-
-
-def planned(case, by, staff, *, days: int = 14) -> HomeVisit:
-    with at(NOW):
-        return services.visit_plan(
-            case=case,
-            by=by,
-            starts_at=on(days, 10),
-            ends_at=on(days, 11),
-            purpose="近況をうかがう",
-            staff=staff,
-        )
 
 
 def announce(visit, by, response: str, *, method: str = "phone", next_step: str = ""):

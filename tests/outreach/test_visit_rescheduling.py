@@ -5,7 +5,6 @@ check-in, passes the same gates as a check-in."""
 import datetime as dt
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from outreach import services
@@ -13,19 +12,9 @@ from outreach.models import HomeVisit, VisitStatus
 from outreach.selectors.visits import visit_for_user
 from outreach.services.visits import visit_checklist
 from tests.factories import make_case
+from tests.outreach.visit_clock import NOW, at, on
 
 pytestmark = pytest.mark.django_db
-
-TOKYO = dt.timezone(dt.timedelta(hours=9))
-NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=TOKYO)
-
-
-def on(days: int, hour: int = 10) -> dt.datetime:
-    return dt.datetime.combine(NOW.date() + dt.timedelta(days=days), dt.time(hour), tzinfo=TOKYO)
-
-
-def at(moment: dt.datetime) -> time_machine.travel:
-    return time_machine.travel(moment, tick=False)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ risk flags) and the pair rule, at planning and at the door."""
 import datetime as dt
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import AuditAction, AuditEvent, Role
@@ -23,23 +22,11 @@ from outreach.models import (
 )
 from outreach.services import OverrideRequest
 from tests.factories import UserFactory, make_case
+from tests.outreach.visit_clock import NOW, at, on
 
 pytestmark = pytest.mark.django_db
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
-NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=TOKYO)  # a Monday morning
 HOUR = dt.timedelta(hours=1)
-
-
-def on(days: int, hour: int = 10, minute: int = 0) -> dt.datetime:
-    """`days` after NOW's day, at hour:minute in Tokyo."""
-    return dt.datetime.combine(
-        NOW.date() + dt.timedelta(days=days), dt.time(hour, minute), tzinfo=TOKYO
-    )
-
-
-def at(moment: dt.datetime) -> time_machine.travel:
-    return time_machine.travel(moment, tick=False)
 
 
 @pytest.fixture

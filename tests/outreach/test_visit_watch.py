@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-import time_machine
 from django.db import connection
 
 from accounts.models import Role
@@ -19,23 +18,12 @@ from outreach.services import visit_watch
 from reminders.models import Notification
 from reminders.notification_texts import KINDS, render
 from tests.factories import UserFactory, make_case
+from tests.outreach.visit_clock import NOW, at, on, planned
 
 pytestmark = pytest.mark.django_db
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
-NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=TOKYO)  # a Monday morning
 MINUTE = dt.timedelta(minutes=1)
 SECRETS = ("山田", "太郎", "やまだ", "たろう", "近況をうかがう")
-
-
-def on(days: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(
-        NOW.date() + dt.timedelta(days=days), dt.time(hour, minute), tzinfo=TOKYO
-    )
-
-
-def at(moment: dt.datetime) -> time_machine.travel:
-    return time_machine.travel(moment, tick=False)
 
 
 def watch(moment: dt.datetime) -> visit_watch.WatchResult:
@@ -47,19 +35,6 @@ def watch(moment: dt.datetime) -> visit_watch.WatchResult:
 def case(centre_a, alice):
     with at(NOW - dt.timedelta(days=30)):
         return make_case(centre_a, alice, primary_counsellor=alice)
-
-
-def planned(case, by, staff, *, days: int = 14, hour: int = 10) -> HomeVisit:
-    starts_at = on(days, hour)
-    with at(NOW):
-        return services.visit_plan(
-            case=case,
-            by=by,
-            starts_at=starts_at,
-            ends_at=starts_at + dt.timedelta(hours=1),
-            purpose="近況をうかがう",
-            staff=staff,
-        )
 
 
 def announced(visit: HomeVisit, by, response: str = "agreed") -> HomeVisit:
