@@ -27,71 +27,93 @@ class AuthenticatedHttpRequest(HttpRequest):
 
 
 _ALL = frozenset(Role)
-_CASEWORK = frozenset({Role.COUNSELLOR, Role.MANAGER, Role.ADMIN})
+# Who works on cases: the system administrator is not among them (issue 15, least
+# privilege). The admin role administers users and centres; case content (names, notes,
+# households, visits, ibasho visitors, health) reaches it only through break-glass
+# (cases.access), with a written reason, audited and time-limited. What an admin keeps is
+# what carries no case content: counts (dashboard, statistics), the disposal log (case
+# numbers and dates) and the security events about users.
+_CENTRE_ROLES = frozenset({Role.STAFF, Role.COUNSELLOR, Role.MANAGER})
+_CASEWORK = frozenset({Role.COUNSELLOR, Role.MANAGER})
+_MANAGERS = frozenset({Role.MANAGER})
 _OVERSIGHT = frozenset({Role.MANAGER, Role.ADMIN})
 
 # What each role may do inside its own centre(s). Staff log cases, contacts and ibasho;
 # counsellors own casework; managers oversee the centre.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "case.view": _ALL,
-    "case.create": _ALL,
+    "case.view": _CENTRE_ROLES,
+    "case.create": _CENTRE_ROLES,
     "case.edit": _CASEWORK,
+    # 要配慮個人情報 (diagnosis, medical status): the role may see it, and then only of the
+    # cases cases.access.can_see_sensitive allows (assigned, shared, or the centre opened it).
     "case.view_sensitive": _CASEWORK,
+    # Health data: assessment scores, the above-cut-off badge, the self-harm flag. Staff see
+    # that an assessment exists (instrument and date) and, where the centre allows, that a
+    # risk is recorded.
+    "case.view_health": _CASEWORK,
+    # A manager shares one case's 要配慮個人情報 with a counsellor of the centre.
+    "case.share_sensitive": _MANAGERS,
+    # Opening a case outside one's normal reach, with a reason (cases.access).
+    "case.break_glass": _OVERSIGHT,
     "case.change_status": _CASEWORK,
-    "contact.add": _ALL,
+    "contact.add": _CENTRE_ROLES,
     "assessment.add": _CASEWORK,
     "plan.edit": _CASEWORK,
     "referral.edit": _CASEWORK,
     "consent.edit": _CASEWORK,
     # Families: staff record households and run family classes; health and care notes of a
     # member are sensitive data, as the case's own.
-    "family.view": _ALL,
-    "family.edit": _ALL,
+    "family.view": _CENTRE_ROLES,
+    "family.edit": _CENTRE_ROLES,
     "family.view_sensitive": _CASEWORK,
     "family.contingency_edit": _CASEWORK,
-    "programme.view": _ALL,
-    "programme.manage": _ALL,
-    "programme.attendance": _ALL,
-    "risk8050.view": _OVERSIGHT,
+    "programme.view": _CENTRE_ROLES,
+    "programme.manage": _CENTRE_ROLES,
+    "programme.attendance": _CENTRE_ROLES,
+    "risk8050.view": _MANAGERS,
     # The ibasho: staff run sessions and check people in at the door; linking a walk-in to a
     # case rests on the person's consent, which is casework.
-    "ibasho.view": _ALL,
-    "ibasho.checkin": _ALL,
-    "ibasho.manage": _ALL,
+    "ibasho.view": _CENTRE_ROLES,
+    "ibasho.checkin": _CENTRE_ROLES,
+    "ibasho.manage": _CENTRE_ROLES,
     "ibasho.link_walk_in": _CASEWORK,
     # Home visits: staff see the calendar and may be the second person on a visit (they then
     # read the briefing and check in and out as assignees); counsellors plan and record them;
     # only a manager sets a rule aside, for an emergency.
-    "visit.view": _ALL,
+    "visit.view": _CENTRE_ROLES,
     "visit.manage": _CASEWORK,
-    "visit.override": frozenset({Role.MANAGER}),
+    "visit.override": _MANAGERS,
+    # A visit whose check-out is overdue is about the staff's safety: the administrator stays
+    # the last one alerted when a centre has no manager (outreach.services.visits_watch).
     "visit.safety": _OVERSIGHT,
     # Community work (lectures, trainings, meetings with other agencies): everyone records
     # it; which cases a meeting discussed is casework (a support conference's confidentiality).
-    "community.view": _ALL,
-    "community.manage": _ALL,
+    "community.view": _CENTRE_ROLES,
+    "community.manage": _CENTRE_ROLES,
     "community.view_cases": _CASEWORK,
     "community.link_case": _CASEWORK,
-    "audit.view": _OVERSIGHT,
-    "escalations.view": _OVERSIGHT,
-    "notifications.view_failed": _OVERSIGHT,
-    # The managers' dashboard of a centre (or of all the user's centres).
+    # The case audit trail names the case and who read it: case content, managers only.
+    "audit.view": _MANAGERS,
+    "escalations.view": _MANAGERS,
+    "notifications.view_failed": _MANAGERS,
+    # The managers' dashboard of a centre (or of all the user's centres): counts.
     "dashboard.view": _OVERSIGHT,
-    # The centre's monthly and fiscal-year statistics, and their CSV/XLSX exports.
+    # The centre's monthly and fiscal-year statistics, and their CSV/XLSX exports: counts.
     "statistics.view": _OVERSIGHT,
     # Handing cases over (one case, a leaving counsellor's caseload, a move to another centre).
-    "caseload.transfer": _OVERSIGHT,
+    "caseload.transfer": _MANAGERS,
     # The centre's book exported back (cases, contact log, family members as CSV/XLSX), so a
     # centre is never locked in: the whole centre's records at once, hence oversight only.
-    "records.export": _OVERSIGHT,
+    "records.export": _MANAGERS,
     # Importing the centre's spreadsheets (cases, contact log, family members): writes a whole
     # centre's records at once, so oversight only.
-    "records.import": _OVERSIGHT,
-    # Security events about the centre's users (e.g. probing other centres' ids).
+    "records.import": _MANAGERS,
+    # Security events about the centre's users (e.g. probing other centres' ids), and the
+    # break-glass openings of the centre's cases.
     "security.view": _OVERSIGHT,
     # Retention (APPI): a legal hold keeps a closed case from disposal; the disposal log (case
     # numbers and dates, never a name) is the centre's accountability, hence oversight only.
-    "case.legal_hold": _OVERSIGHT,
+    "case.legal_hold": _MANAGERS,
     "records.disposal_view": _OVERSIGHT,
 }
 

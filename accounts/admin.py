@@ -15,7 +15,14 @@ from accounts.models import AuditEvent, Centre, SecurityEvent, User
 
 @admin.register(Centre)
 class CentreAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefecture", "case_number_prefix", "idle_timeout_minutes"]
+    list_display = [
+        "name",
+        "prefecture",
+        "case_number_prefix",
+        "idle_timeout_minutes",
+        "sensitive_open_to_centre",
+        "risk_flag_visible_to_staff",
+    ]
 
 
 @admin.register(User)

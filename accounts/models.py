@@ -48,6 +48,17 @@ class Centre(models.Model):
         default=30,
         validators=[MinValueValidator(2), MaxValueValidator(480)],
     )
+    # Least privilege (issue 15). Off by default: staff (who log contacts and run the ibasho)
+    # see that a case carries a self-harm risk only if the centre decides they should, and
+    # then only that a risk is recorded, never which one.
+    risk_flag_visible_to_staff = models.BooleanField(
+        _("スタッフにも要配慮のリスクの有無を表示する"), default=False, db_default=False
+    )
+    # Off by default: a counsellor sees the 要配慮個人情報 of the cases they are assigned to or
+    # that a manager shared with them; on, every counsellor of the centre sees all of it.
+    sensitive_open_to_centre = models.BooleanField(
+        _("要配慮個人情報をセンターの相談員全員に開示する"), default=False, db_default=False
+    )
 
     class Meta:
         verbose_name = _("センター")
@@ -112,6 +123,9 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", _("削除")
     IMPORT = "import", _("取込")
     PRINT = "print", _("印刷")
+    # An administrator or a manager opened a case outside their normal reach, giving a reason
+    # (break-glass, cases.BreakGlassGrant): the centre's managers see each one.
+    BREAK_GLASS = "break_glass", _("緊急閲覧（ブレークグラス）")
 
 
 def append_only_triggers() -> list[pgtrigger.Trigger]:

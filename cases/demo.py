@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Centre, Role, User
 from cases import instruments, services
+from cases.access import break_glass_window
 from cases.choices import (
     AgeBand,
     CaseStatus,
@@ -25,7 +26,7 @@ from cases.choices import (
     Severity,
     SupportStage,
 )
-from cases.models import Case
+from cases.models import BreakGlassGrant, Case, SensitiveShare
 
 FAMILY_NAMES = [
     ("山田", "やまだ"),
@@ -233,4 +234,34 @@ def seed_demo_cases(*, centre: Centre, seed: int, count: int = 14) -> int:
                 paused_until=timezone.localdate(now + dt.timedelta(days=5)),
                 note="家族の入院のため一時休止",
             )
+    seed_demo_privacy(centre=centre)
     return count
+
+
+def seed_demo_privacy(*, centre: Centre) -> None:
+    """Issue 15 on day one: the manager shares the 要配慮個人情報 of a case without a counsellor
+    with the centre's counsellor, and a manager of another centre has broken the glass on one
+    case (the log on the security page shows it). Only where none exist yet."""
+    counsellor = _user(centre, Role.COUNSELLOR)
+    manager = _user(centre, Role.MANAGER)
+    unassigned = Case.objects.filter(centre=centre, primary_counsellor__isnull=True).first()
+    if counsellor and manager and unassigned and not SensitiveShare.objects.exists():
+        services.sensitive_share(case=unassigned, by=manager, user=counsellor)
+    outsider = (
+        User.objects.filter(role=Role.MANAGER, is_active=True)
+        .exclude(centres=centre)
+        .order_by("id")
+        .first()
+    )
+    case = Case.objects.filter(centre=centre).order_by("number").first()
+    if outsider and case and not BreakGlassGrant.objects.exists():
+        grant = services.break_glass_open(
+            case=case,
+            by=outsider,
+            reason="移管の相談を受け、前のセンターでの支援経過を確認するため（デモ）",
+        )
+        # An old window, long closed: the log shows it, it opens nothing.
+        BreakGlassGrant.objects.filter(pk=grant.pk).update(
+            created_at=grant.created_at - dt.timedelta(days=3),
+            expires_at=grant.created_at - dt.timedelta(days=3) + break_glass_window(),
+        )

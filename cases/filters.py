@@ -24,6 +24,8 @@ RISK_FILTERS = {
     "8050": ("risk_8050", _("8050世帯")),
     "parent_ill": ("risk_parent_ill", _("親の病気・要介護")),
 }
+# Health data (cases.access): offered, and shown in the list, to roles with case.view_health.
+HEALTH_RISK_FILTERS = frozenset({"self_harm"})
 CASE_NUMBER = re.compile(r"^(?:[A-Za-zＡ-Ｚａ-ｚ]{1,4}[-‐－ー]?)?0*(\d{1,7})$")
 
 # Extra values of existing filters (the plain values keep their meaning): a case not yet
@@ -119,8 +121,14 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields: list[str] = []
 
-    def __init__(self, *args: Any, centres: list[Centre], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, centres: list[Centre], health: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not health:  # filtering by the self-harm flag would show it (cases.access)
+            self.filters["risk"].extra["choices"] = [
+                (k, v[1]) for k, v in RISK_FILTERS.items() if k not in HEALTH_RISK_FILTERS
+            ]
         if centres:
             self.filters["counsellor"].queryset = self._counsellors(centres)
         if len(centres) > 1:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import JapaneseDateField, formfield_with_japanese_dates
-from accounts.models import Centre
+from accounts.models import Centre, Role, User
 from cases import instruments
 from cases.choices import CaseStatus, ClosureReason, ConsentScope
 from cases.models import (
@@ -74,6 +74,7 @@ CASE_SUPPORT_FIELDS = [
     "support_stage",
     "person_aware",
     "primary_counsellor",
+    "co_counsellor",
     "risk_self_harm",
     "risk_violence",
     "risk_parent_ill",
@@ -85,8 +86,9 @@ CASE_SUPPORT_FIELDS = [
 class CaseFormMixin:
     def setup_case_fields(self, centre: Centre) -> None:
         fields = self.fields  # type: ignore[attr-defined]
-        if "primary_counsellor" in fields:
-            fields["primary_counsellor"].queryset = case_owners(centre)
+        for name in ("primary_counsellor", "co_counsellor"):
+            if name in fields:
+                fields[name].queryset = case_owners(centre)
         for name in ("followup_interval_days", "escalation_grace_days"):
             if name in fields:
                 default = getattr(centre, name)
@@ -316,3 +318,52 @@ class ReferralOutcomeForm(VersionedForm):
     class Meta(CaseModelForm.Meta):
         model = Referral
         fields = ["outcome", "follow_up_on"]
+
+
+class SensitiveShareForm(forms.Form):
+    """A manager picks a counsellor of the case's centre to share its 要配慮個人情報 with."""
+
+    user = forms.ModelChoiceField(label=_("共有先の相談員"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Those who see it anyway (the assigned counsellors) are not offered.
+        field = self.fields["user"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            User.objects.filter(is_active=True, role=Role.COUNSELLOR, centres=case.centre_id)
+            .exclude(
+                pk__in=[pk for pk in (case.primary_counsellor_id, case.co_counsellor_id) if pk]
+            )
+            .order_by("display_name", "id")
+        )
+
+
+class BreakGlassForm(forms.Form):
+    """Which case (its centre and number) and why: the reason is what the centre's managers
+    and an auditor read."""
+
+    centre = forms.ModelChoiceField(label=_("センター"), queryset=Centre.objects.order_by("name"))
+    case_number = forms.CharField(label=_("ケース番号"), max_length=20, help_text=_("例: K-0042"))
+    reason = forms.CharField(
+        label=_("理由"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("閲覧が必要な理由を具体的に書いてください。センターの管理者に表示されます。"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        from cases.filters import CASE_NUMBER
+
+        data = super().clean() or {}
+        centre, number = data.get("centre"), data.get("case_number", "")
+        match = CASE_NUMBER.match(number.replace(" ", ""))
+        case = (
+            Case.objects.filter(centre=centre, number=int(match.group(1))).first()
+            if centre and match
+            else None
+        )
+        if case is None and centre:
+            self.add_error("case_number", _("このセンターにこの番号のケースはありません。"))
+        data["case"] = case
+        return data

@@ -188,6 +188,16 @@ class Case(PersonName, models.Model):
         related_name="primary_cases",
         verbose_name=_("担当者"),
     )
+    # The second counsellor working the case (副担当): like the primary counsellor, sees its
+    # 要配慮個人情報 (cases.access.can_see_sensitive) without a manager's share.
+    co_counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="co_cases",
+        verbose_name=_("副担当者"),
+    )
 
     # Follow-up cadence: None means "the centre's default".
     followup_interval_days = models.PositiveSmallIntegerField(
@@ -349,6 +359,16 @@ class Case(PersonName, models.Model):
         return [str(label) for on, label in flags if on]
 
     @property
+    def risk_flags_without_self_harm(self) -> list[str]:
+        """The flags that are not health data (cases.access.risk_flags_for)."""
+        flags = [
+            (self.risk_violence, _("家庭内暴力")),
+            (self.risk_8050, _("8050世帯")),
+            (self.risk_parent_ill, _("親の病気・要介護")),
+        ]
+        return [str(label) for on, label in flags if on]
+
+    @property
     def is_silent(self) -> bool:
         return self.silence_stage != SilenceStage.OK
 
@@ -375,6 +395,13 @@ class Case(PersonName, models.Model):
             errors["primary_counsellor"] = _(
                 "担当者はこのセンターの在職中の相談員または所長から選んでください。"
             )
+        if self.co_counsellor_id and self.centre_id:
+            if self.co_counsellor_id == self.primary_counsellor_id:
+                errors["co_counsellor"] = _("副担当者には担当者と別の人を選んでください。")
+            elif not case_owners(self.centre_id).filter(pk=self.co_counsellor_id).exists():
+                errors["co_counsellor"] = _(
+                    "副担当者はこのセンターの在職中の相談員または所長から選んでください。"
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -419,6 +446,81 @@ class CaseSensitiveInfo(models.Model):
 
     def __str__(self) -> str:
         return f"sensitive#{self.case_id}"
+
+
+class SensitiveShare(models.Model):
+    """A manager lets one counsellor of the centre see one case's 要配慮個人情報 (the case
+    is not theirs: a stand-in during a leave, a case conference). Revoked, not deleted: who
+    could see what, and when, stays answerable."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sensitive_shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("共有先の相談員"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("要配慮個人情報の共有")
+        verbose_name_plural = _("要配慮個人情報の共有")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One live share per counsellor and case (the access check's EXISTS reads it).
+            models.UniqueConstraint(
+                fields=["case", "user"],
+                condition=Q(revoked_at__isnull=True),
+                name="sensitive_share_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"share#{self.pk}"
+
+
+class BreakGlassGrant(models.Model):
+    """Break-glass: an administrator (who sees no case content) or a manager (of another
+    centre) opened a case, read-only, for a short window, giving a reason. Each grant is on
+    the audit trail and on the case centre's managers' security page; the window closes by
+    itself (`expires_at`), every access check reading it (cases.access)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass_grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("閲覧者"),
+    )
+    reason = models.TextField(_("理由"))
+    created_at = models.DateTimeField(_("開始"), default=timezone.now)
+    expires_at = models.DateTimeField(_("期限"))
+    ip_address = models.GenericIPAddressField(_("IPアドレス"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("緊急閲覧（ブレークグラス）")
+        verbose_name_plural = _("緊急閲覧（ブレークグラス）")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "case", "-expires_at"], name="break_glass_user")]
+
+    def __str__(self) -> str:
+        return f"break-glass#{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
 
 
 class CaseStatusChange(models.Model):

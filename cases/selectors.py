@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.models import AuditAction, AuditEvent, User
 from accounts.templatetags.tsunagu import jdate, jdatetime
+from cases import access as case_access
 from cases import hooks, instruments
 from cases.choices import (
     CaseStatus,
@@ -31,6 +32,7 @@ from cases.choices import (
 )
 from cases.models import (
     Assessment,
+    BreakGlassGrant,
     Case,
     CaseAssignment,
     CaseStatusChange,
@@ -38,6 +40,7 @@ from cases.models import (
     ContactEntry,
     Milestone,
     Referral,
+    SensitiveShare,
     SupportPlan,
 )
 
@@ -88,6 +91,7 @@ def case_detail_queryset() -> QuerySet[Case]:
     return Case.objects.select_related(
         "centre",
         "primary_counsellor",
+        "co_counsellor",
         "created_by",
         "transferred_from__centre",
         "transferred_to__centre",
@@ -142,10 +146,38 @@ def case_page_consents(case: Case) -> list[Consent]:
 
 def get_case_for_user(user: User, pk: Any, queryset: QuerySet[Case] | None = None) -> Case:
     """The case if one of the user's centres has it, else 404: every view of a case (in this
-    app or a higher one) fetches it here, through the one access helper."""
-    return access.get_for_user(
-        queryset if queryset is not None else case_detail_queryset(), user, pk
+    app or a higher one) fetches it here, through the one access helper. The user's share
+    and break-glass window come as columns of the same query (cases.access); a case of
+    another centre is found only through an open break-glass window."""
+    queryset = (queryset if queryset is not None else case_detail_queryset()).annotate(
+        **case_access.access_columns(user)
     )
+    try:
+        return access.get_for_user(queryset, user, pk)
+    except access.OtherCentreRecord:
+        if access.can(user, "case.break_glass"):
+            case = queryset.filter(pk=pk).first()
+            if case is not None and case_access.break_glass_until(user, case) is not None:
+                return case
+        raise
+
+
+def live_shares(case: Case) -> list[SensitiveShare]:
+    """Whom a manager shared the case's 要配慮個人情報 with, and who shared it (one query)."""
+    return list(
+        case.sensitive_shares.filter(revoked_at__isnull=True)
+        .select_related("user", "by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def break_glass_log(user: User) -> QuerySet[BreakGlassGrant]:
+    """The break-glass openings of the cases of the user's centres, newest first."""
+    return access.scoped(
+        BreakGlassGrant.objects.select_related("user", "case__centre"),
+        user,
+        centre_field="case__centre",
+    ).order_by("-created_at", "-id")
 
 
 @dataclass

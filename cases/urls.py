@@ -1,13 +1,24 @@
 from django.urls import path
 
 from cases import views
-from cases.views import legal_hold
+from cases.views import legal_hold, privacy
 
 app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("intake/", views.case_intake, name="intake"),
     path("<int:pk>/", views.case_detail, name="detail"),
+    # Least privilege (issue 15): the 要配慮個人情報 tab loads on demand; a manager's shares;
+    # break-glass and its log.
+    path("<int:pk>/sensitive/panel/", views.sensitive_panel, name="sensitive_panel"),
+    path("<int:pk>/shares/", privacy.sensitive_shares, name="sensitive_shares"),
+    path(
+        "<int:pk>/shares/<int:share_id>/revoke/",
+        privacy.sensitive_share_revoke,
+        name="sensitive_share_revoke",
+    ),
+    path("break-glass/", privacy.break_glass, name="break_glass"),
+    path("break-glass/log/", privacy.break_glass_log, name="break_glass_log"),
     path("<int:pk>/edit/", views.case_edit, name="edit"),
     path("<int:pk>/sensitive/", views.sensitive_edit, name="sensitive_edit"),
     path("<int:pk>/status/", views.case_status, name="status"),

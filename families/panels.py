@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest
+from cases import access as case_access
 from cases.hooks import CasePanel, IntakeExtension
 from cases.models import Case
 from families import selectors, services
@@ -28,7 +29,10 @@ def household_panel_context(request: AuthenticatedHttpRequest, case: Case) -> di
         "reasons_8050": selectors.reasons_8050(case, rows),
         "contingency": selectors.contingency_plan(case) if case.risk_8050 else None,
         "add_form": MemberForm(
-            prefix="member", with_health_notes=access.can(request.user, "family.view_sensitive")
+            prefix="member",
+            with_health_notes=case_access.can_see_sensitive(
+                request.user, case, permission="family.view_sensitive"
+            ),
         ),
     }
 

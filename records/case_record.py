@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.models import User
+from cases import access as case_access
 from cases import selectors as case_selectors
 from cases.models import (
     Assessment,
@@ -69,9 +70,10 @@ SECTIONS: tuple[Section, ...] = (
     # Its content is seen (on its form) only by those who may write it.
     Section(CONTINGENCY, _("緊急時の備え（8050世帯）"), "family.contingency_edit"),
     Section(PLAN, _("支援計画・小さな一歩"), "case.view"),
-    # Scores of mental-health instruments (HQ-25, GAF...) are health data: on paper, which
-    # leaves the centre, they go with the other sensitive sections.
-    Section(ASSESSMENTS, _("アセスメントの得点（要配慮）"), "case.view_sensitive", True),
+    # Scores of mental-health instruments (HQ-25, GAF...) are health data: the same permission
+    # as on the case page (case.view_health); on paper, which leaves the centre, they go with
+    # the other sensitive sections (unticked until chosen).
+    Section(ASSESSMENTS, _("アセスメントの得点（要配慮）"), "case.view_health", True),
     Section(REFERRALS, _("つなぎ・同意"), "case.view"),
     Section(
         SENSITIVE, _("要配慮個人情報（併存する状態・診断・医療）"), "case.view_sensitive", True
@@ -85,9 +87,19 @@ SECTION_KEYS = tuple(section.key for section in SECTIONS)
 CONTACT_LIMIT = 1000
 
 
-def sections_for(user: User) -> list[Section]:
-    """The sections the user's role may print, in print order."""
-    return [section for section in SECTIONS if access.can(user, section.permission)]
+# The sections holding 要配慮個人情報 of the case or its household: printed, like the case
+# page's tab and the household's health notes, only by those cases.access lets see it
+# (assigned, shared, the centre opened it, a manager).
+PER_CASE_SENSITIVE = frozenset({SENSITIVE, FAMILY_HEALTH})
+
+
+def sections_for(user: User, case: Case | None = None) -> list[Section]:
+    """The sections the user's role may print, in print order; given the case, only those
+    the user may see of that case (the page and the print agree)."""
+    sections = [section for section in SECTIONS if access.can(user, section.permission)]
+    if case is not None and not case_access.can_see_sensitive(user, case):
+        sections = [section for section in sections if section.key not in PER_CASE_SENSITIVE]
+    return sections
 
 
 def default_sections(sections: list[Section]) -> list[str]:
@@ -157,6 +169,8 @@ class CaseRecord:
     contacts: list[ContactEntry] = field(default_factory=list)
     contacts_truncated: bool = False
     sensitive: CaseSensitiveInfo | None = None
+    # The risk badges heading the record, as the case page shows them to this user.
+    risk_flags: list[str] = field(default_factory=list)
 
     @property
     def health_notes(self) -> list[HouseholdRow]:
@@ -174,7 +188,7 @@ def case_record(
 ) -> CaseRecord:
     """The record of `case` (read by `printable_case`) with the chosen sections. A section the
     user's role may not print is refused here too, whatever the form let through."""
-    allowed = {section.key for section in sections_for(user)}
+    allowed = {section.key for section in sections_for(user, case)}
     if not set(sections) <= allowed:
         raise PermissionDenied("case_record.section")
     chosen = tuple(key for key in SECTION_KEYS if key in sections)
@@ -185,6 +199,7 @@ def case_record(
         until=until,
         printed_at=timezone.localtime(),
         printed_by=user,
+        risk_flags=case_access.risk_flags_for(user, case),
     )
     if PLAN in chosen:
         record.plan, record.milestones = case_selectors.case_page_plan(case)

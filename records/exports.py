@@ -120,6 +120,10 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("休止期限", lambda c: c.paused_until),
     Column("担当者", lambda c: _name(c.primary_counsellor)),
     Column("本人は家族の相談を知っているか", lambda c: _label(c, "person_aware")),
+    # Health data (case.view_health) in every export, and the 要配慮 columns below without a
+    # per-case check (cases.access.can_see_sensitive): a centre's export is for managers only
+    # (records.export), who see all of it on each case's page anyway.
+    # tests/accounts/test_health_permission.py pins that every role that may export does.
     Column("自傷・自殺のおそれ", lambda c: _yes_no(c.risk_self_harm)),
     Column("家庭内暴力", lambda c: _yes_no(c.risk_violence)),
     Column("親の病気・要介護", lambda c: _yes_no(c.risk_parent_ill)),

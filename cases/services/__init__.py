@@ -37,6 +37,11 @@ from cases.services.disposal import (
 )
 from cases.services.locking import StaleEdit, lock_current
 from cases.services.plans import milestone_achieve, milestone_add, plan_save
+from cases.services.privacy import (
+    break_glass_open,
+    sensitive_share,
+    sensitive_share_revoke,
+)
 from cases.services.search import name_search_text, normalise_for_search
 from cases.services.silence_clock import (
     case_restart_silence_clock,
@@ -63,6 +68,7 @@ __all__ = [
     "StaleEdit",
     "StalePlan",
     "assessment_record",
+    "break_glass_open",
     "can_move_between",
     "case_audit_change",
     "case_audit_record",
@@ -102,4 +108,6 @@ __all__ = [
     "referral_create",
     "referral_mark_sent",
     "referral_record_outcome",
+    "sensitive_share",
+    "sensitive_share_revoke",
 ]

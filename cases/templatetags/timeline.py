@@ -41,7 +41,7 @@ def _who(item: TimelineItem) -> str:
     return f'<small class="text-body-secondary">· {escape(item.who)}</small>'
 
 
-def _body(item: TimelineItem, words: dict[str, str]) -> str:
+def _body(item: TimelineItem, words: dict[str, str], health: bool) -> str:
     o: Any = item.obj
     kind = item.kind
     if kind == "contact":  # the contact is the dict the query read (many rows)
@@ -63,6 +63,8 @@ def _body(item: TimelineItem, words: dict[str, str]) -> str:
             + note
         )
     if kind == "assessment":
+        if not health:  # health data (cases.access.can_see_health): that it exists, no score
+            return f"<div><strong>{words['assessment']}:</strong> {escape(item.summary)}</div>"
         cutoff = (
             f' <span class="badge text-bg-warning">{words["cutoff"]}</span>'
             if o.above_cutoff
@@ -91,12 +93,14 @@ def _body(item: TimelineItem, words: dict[str, str]) -> str:
 
 
 @register.simple_tag
-def timeline_rows(timeline: Iterable[TimelineItem] | None) -> SafeString:
+def timeline_rows(timeline: Iterable[TimelineItem] | None, *, health: bool = False) -> SafeString:
+    """`health`: the viewer may see assessment scores (cases.access.can_see_health); without
+    it an assessment shows its instrument and date only."""
     words = _words()
     rows = [
         f'<article class="timeline-item kind-{escape(item.kind)}">'
         f'<div class="small text-body-secondary">{escape(item.when)}</div>'
-        f"{_body(item, words)}</article>"
+        f"{_body(item, words, health)}</article>"
         for item in timeline or ()
     ]
     return mark_safe("\n".join(rows))  # noqa: S308 (every value above is escaped)

@@ -9,6 +9,7 @@ from cases.views.case_file import (
     case_status,
     contact_add,
     sensitive_edit,
+    sensitive_panel,
 )
 from cases.views.case_list import case_list
 from cases.views.casework import (
@@ -42,4 +43,5 @@ __all__ = [
     "referral_outcome",
     "referral_send",
     "sensitive_edit",
+    "sensitive_panel",
 ]

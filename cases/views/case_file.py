@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -19,9 +19,10 @@ from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.models import AuditAction
 from accounts.services import client_ip
+from cases import access as case_access
 from cases import forms as case_forms
 from cases import hooks, instruments, selectors, services
-from cases.models import CaseSensitiveInfo
+from cases.models import Case, CaseSensitiveInfo
 from cases.views.helpers import apply_errors, case_for, case_viewed, form_page
 
 CONTACT_LOG_PAGE_SIZE = 50
@@ -63,10 +64,11 @@ def case_intake(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    sensitive = access.can(user, "case.view_sensitive")
-    # The plan, its milestones, the consents (and the sensitive record) in the case's query.
-    page_queryset = selectors.case_page_queryset(with_sensitive=sensitive)
+    # The plan, its milestones and the consents in the case's query. Never the sensitive
+    # record: its tab loads on demand (sensitive_panel), a VIEW_SENSITIVE of its own.
+    page_queryset = selectors.case_page_queryset(with_sensitive=False)
     case = case_for(request, pk, "case.view", queryset=page_queryset)  # a VIEW; elsewhere: 404
+    health = case_access.can_see_health(user, case)
     timeline = selectors.case_timeline(case)
     assessments = [item.obj for item in timeline if item.kind == "assessment"]
     plan, milestones = selectors.case_page_plan(case)
@@ -79,18 +81,22 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "consents": selectors.case_page_consents(case),
         "referrals": [item.obj for item in timeline if item.kind == "referral"],
         "assessments": assessments,
-        "trend": selectors.assessment_trend(assessments),
+        "trend": selectors.assessment_trend(assessments) if health else [],
         "contact_form": case_forms.ContactForm(),
         "instrument_choices": instruments.instrument_choices(),
         "panels": hooks.case_panels(request, case),  # the household, the ibasho
+        "sees_health": health,
+        "sees_sensitive": case_access.can_see_sensitive(user, case),
+        "risk_flags": case_access.risk_flags_for(user, case, health=health),
+        "break_glass_until": case_access.break_glass_until(user, case),
     }
     trend_scripts = ["vendor/chartjs/chart.umd.min.js", "js/trend.js"] if context["trend"] else []
     context["scripts"] = hooks.page_scripts(
         trend_scripts, *(panel["scripts"] for panel in context["panels"])
     )
-    if sensitive:
-        context["sensitive"] = getattr(case, "sensitive", None)  # joined, None when not written
-    if access.can(user, "audit.view"):
+    if case_access.in_reach(user, case) and access.can(user, "case.share_sensitive"):
+        context["shares"] = selectors.live_shares(case)
+    if case_access.in_reach(user, case) and access.can(user, "audit.view"):
         context["viewers"] = selectors.case_viewers(case)
     return render(request, "cases/detail.html", context)
 
@@ -126,6 +132,7 @@ def contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         case_viewed(request, case)
     context = {
         "case": case,
+        "sees_health": case_access.can_see_health(request.user, case),
         "contact_form": case_forms.ContactForm() if saved else form,
         "saved": saved,
         "timeline": timeline,
@@ -172,8 +179,31 @@ def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def sensitive_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The case page's 要配慮個人情報 tab, fetched (htmx) only when the tab is opened: opening
+    the case is a VIEW, reading the diagnosis a VIEW_SENSITIVE of its own."""
+    case = _sensitive_case(request, pk)
+    info = CaseSensitiveInfo.objects.filter(case=case).first()
+    case_viewed(request, case, obj=info or case, action=AuditAction.VIEW_SENSITIVE)
+    context = {
+        "case": case,
+        "sensitive": info,
+        "can_edit": case_access.permits(request.user, case, "case.edit"),
+    }
+    return render(request, "cases/_sensitive_panel.html", context)
+
+
+def _sensitive_case(request: AuthenticatedHttpRequest, pk: int) -> Case:
+    """The case, if this user may see its 要配慮個人情報 (cases.access.can_see_sensitive)."""
     case = case_for(request, pk, "case.view_sensitive", record_view=False)
+    if not case_access.can_see_sensitive(request.user, case):
+        raise PermissionDenied("case.view_sensitive")
+    return case
+
+
+def sensitive_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case = _sensitive_case(request, pk)
+    case_access.require(request.user, case, "case.edit")  # break-glass only reads
     info = CaseSensitiveInfo.objects.filter(case=case).first() or CaseSensitiveInfo(case=case)
     if request.method == "GET":  # 要配慮個人情報 shown: its own action on the audit trail
         case_viewed(request, case, obj=info if info.pk else case, action=AuditAction.VIEW_SENSITIVE)

@@ -21,7 +21,7 @@ from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from cases import selectors
 from cases.choices import CaseStatus, Severity, SilenceStage, SupportStage
-from cases.filters import RISK_FILTERS, CaseFilter
+from cases.filters import HEALTH_RISK_FILTERS, RISK_FILTERS, CaseFilter
 from cases.models import Case
 
 PAGE_SIZE = 25
@@ -54,13 +54,19 @@ class CaseRow:
     risks: list[str]
 
 
-def case_rows(cases: Sequence[Case]) -> list[CaseRow]:
-    """Each row's labels from dicts built once (translated in the request's language)."""
+def case_rows(cases: Sequence[Case], *, health: bool = False) -> list[CaseRow]:
+    """Each row's labels from dicts built once (translated in the request's language). The
+    self-harm flag is health data: only with `health` (the role's case.view_health), never
+    even as "a risk is recorded" (issue 15: the list shows no health data to staff)."""
     status = {value: str(label) for value, label in CaseStatus.choices}
     silence = {value: str(label) for value, label in SilenceStage.choices}
     stage = {value: str(label) for value, label in SupportStage.choices}
     severity = {value: str(label) for value, label in Severity.choices}
-    risks = [(field, str(label)) for field, label in RISK_FILTERS.values()]
+    risks = [
+        (field, str(label))
+        for key, (field, label) in RISK_FILTERS.items()
+        if health or key not in HEALTH_RISK_FILTERS
+    ]
     return [
         CaseRow(
             case=case,
@@ -93,10 +99,12 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect(f"{url}?{kept.urlencode()}" if kept else url)
     data = request.GET.copy()
     data["q"] = request.session.get(SEARCH_SESSION_KEY, "")
+    health = access.can(request.user, "case.view_health")
     case_filter = CaseFilter(
         data,
         queryset=selectors.case_list_queryset(request.user),
         centres=list(access.user_centres(request.user)),
+        health=health,
     )
     page = IdFirstPaginator(case_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -104,7 +112,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "filter": case_filter,
         "page": page,
-        "rows": case_rows(list(page)),
+        "rows": case_rows(list(page), health=health),
         "query": query.urlencode(),
     }
     return render(request, "cases/list.html", context)

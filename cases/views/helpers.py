@@ -14,12 +14,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts import access
 from accounts.access import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from accounts.services import client_ip
+from cases import access as case_access
 from cases import selectors, services
 from cases.forms import set_bound_values
 from cases.models import Case
@@ -59,9 +59,11 @@ def case_for(
     outsider learns nothing, not even that the case exists. Every view of a case, in this app
     or above, fetches it here: a GET (which shows the case) is a VIEW on its audit trail,
     once per request; a POST records what it changes instead. `record_view=False` only for
-    a view that records its own, more precise view (the sensitive page)."""
+    a view that records its own, more precise view (the sensitive page). The role check is
+    cases.access.require: the role's permission in its centres, or an open break-glass
+    window (read-only), the same for every view."""
     case = selectors.get_case_for_user(request.user, pk, queryset)
-    access.require(request.user, action)
+    case_access.require(request.user, case, action)
     if record_view and request.method in ("GET", "HEAD"):
         case_viewed(request, case)
     return case
@@ -75,7 +77,8 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-STALE_EDIT = _(
+# Lazy: a module-level string is read in each request's language, not the one at import.
+STALE_EDIT = gettext_lazy(
     "この記録は、あなたが編集を始めた後に他の人が更新しました。入力内容は残してあります。"
     "最新の内容を別のタブで確認してから、もう一度保存してください。"
 )

@@ -323,6 +323,8 @@ IDLE_TIMEOUT_DEFAULT_MINUTES = 30
 # A run of requests for other centres' records by one user is a security event.
 PROBING_THRESHOLD = env.int("PROBING_THRESHOLD", default=10)
 PROBING_WINDOW = timedelta(minutes=10)
+# Break-glass (cases.access): how long a case opened with a written reason stays readable.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=120)
 # `manage.py flush` may empty the append-only tables (the tests, development) or not.
 AUDIT_FLUSH_ALLOWED = False
 X_FRAME_OPTIONS = "DENY"

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.services import client_ip
+from cases import access as case_access
 from cases.models import Case
 from cases.views.helpers import apply_errors, case_for, form_page, try_save
 from families import risk_8050, selectors, services
@@ -74,7 +75,9 @@ def _form_again(
 
 def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = case_for(request, pk, "family.edit")
-    sensitive = access.can(request.user, "family.view_sensitive")
+    sensitive = case_access.can_see_sensitive(
+        request.user, case, permission="family.view_sensitive"
+    )
     form = MemberForm(request.POST or None, prefix="member", with_health_notes=sensitive)
     if request.method == "POST" and form.is_valid():
         try:
@@ -95,7 +98,9 @@ def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def member_edit(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> HttpResponse:
     case = case_for(request, pk, "family.edit")
     link = _link(case, member_id)
-    sensitive = access.can(request.user, "family.view_sensitive")
+    sensitive = case_access.can_see_sensitive(
+        request.user, case, permission="family.view_sensitive"
+    )
     form = MemberEditForm(
         request.POST or None,
         instance=link.member,
@@ -148,7 +153,9 @@ def member_detail(request: AuthenticatedHttpRequest, pk: int, member_id: int) ->
     case = case_for(request, pk, "family.view")  # the member's consultations: a VIEW
     link = _link(case, member_id)
     member = link.member
-    sensitive = access.can(request.user, "family.view_sensitive")
+    sensitive = case_access.can_see_sensitive(
+        request.user, case, permission="family.view_sensitive"
+    )
     if sensitive and member.health_notes:
         services.member_sensitive_view_record(
             member=member, case=case, by=request.user, ip=client_ip(request)

@@ -22,7 +22,7 @@ def case_record_choose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     """The sections the user's role may print (the sensitive ones unticked) and the period,
     the last twelve months at first; coming back from the print page, what was chosen."""
     case = case_for(request, pk, "case.view")  # a VIEW on the case's audit trail
-    sections = selectors.sections_for(request.user)
+    sections = selectors.sections_for(request.user, case)  # the 要配慮 ones: cases.access
     if request.GET:
         form = CaseRecordForm(request.GET, sections=sections)
     else:

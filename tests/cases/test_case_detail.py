@@ -15,8 +15,24 @@ pytestmark = pytest.mark.django_db
 
 
 def test_staff_do_not_see_sensitive_fields_on_the_case_page(as_bob, as_alice, case):
+    # The page never carries the diagnosis (issue 15): its tab loads it on demand.
     assert "うつ病" not in as_bob.get(reverse("cases:detail", args=[case.pk])).content.decode()
-    assert "うつ病" in as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert as_bob.get(reverse("cases:sensitive_panel", args=[case.pk])).status_code == 403
+    panel = as_alice.get(reverse("cases:sensitive_panel", args=[case.pk])).content.decode()
+    assert "うつ病" in panel
+
+
+def test_opening_the_case_page_is_a_view_only_and_ships_no_diagnosis(as_alice, alice, case):
+    page = as_alice.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "うつ病" not in page
+    # The tab fetches its content (htmx, no inline script) from the sensitive route.
+    panel_url = reverse("cases:sensitive_panel", args=[case.pk])
+    assert f'data-hx-get="{panel_url}"' in page and 'data-testid="sensitive-tab"' in page
+    seen = AuditEvent.objects.filter(case_id=case.pk, user=alice).exclude(action="create")
+    assert list(seen.values_list("action", flat=True)) == [AuditAction.VIEW]
+    as_alice.get(panel_url)
+    event = AuditEvent.objects.filter(case_id=case.pk, user=alice).latest("id")
+    assert (event.action, event.model) == (AuditAction.VIEW_SENSITIVE, "cases.casesensitiveinfo")
 
 
 def test_the_case_page_shows_the_newest_plan_its_milestones_and_the_consents(
@@ -57,8 +73,8 @@ def test_the_case_page_shows_the_newest_plan_its_milestones_and_the_consents(
     assert [c.given_by for c in context["consents"]] == ["本人", "母"]
     assert context["consents"][1].withdrawn_on == dt.date(2026, 6, 1)
     assert body.index("2026年9月1日") < body.index("2026年4月1日")
-    assert "sensitive" in context
-    assert "sensitive" not in as_bob.get(reverse("cases:detail", args=[case.pk])).context
+    assert context["sees_sensitive"] is True and "sensitive" not in context
+    assert as_bob.get(reverse("cases:detail", args=[case.pk])).context["sees_sensitive"] is False
 
 
 def test_assessment_trend_chart_data_is_on_the_case_page(as_alice, alice, case):
@@ -124,8 +140,12 @@ def test_a_truncated_timeline_says_so_and_links_to_the_whole_log(
 CASE_PAGE_QUERIES = 10
 # A manager also passes the second factor (their authenticator is read) and sees who viewed
 # the case (one query, viewers joined); whether the sweep is running and whether a visit's
-# check-out is overdue come with the page header's one statement (was + 4).
-CASE_PAGE_QUERIES_FOR_A_MANAGER = CASE_PAGE_QUERIES + 2
+# check-out is overdue come with the page header's one statement (was + 4); and with whom the
+# case's 要配慮個人情報 is shared (one query, users joined; issue 15).
+CASE_PAGE_QUERIES_FOR_A_MANAGER = CASE_PAGE_QUERIES + 3
+# The 要配慮個人情報 tab, loaded on demand: session, user, the user's centres, the case (the
+# user's share as a column of its query), the sensitive record, the VIEW_SENSITIVE INSERT.
+SENSITIVE_PANEL_QUERIES = 6
 
 
 def test_case_page_query_count_does_not_grow_with_contacts(
@@ -154,3 +174,9 @@ def test_case_page_query_count_for_a_manager_does_not_grow_with_viewers(
         response = as_mallory.get(reverse("cases:detail", args=[case.pk]))
     assert len(response.context["viewers"]) == 51  # bob, 48 others and mallory twice
     assert all(str(viewer) in response.content.decode() for viewer in viewers)
+
+
+def test_sensitive_panel_query_count(as_alice, case, django_assert_num_queries):
+    with django_assert_num_queries(SENSITIVE_PANEL_QUERIES):
+        response = as_alice.get(reverse("cases:sensitive_panel", args=[case.pk]))
+    assert "うつ病" in response.content.decode()

@@ -97,8 +97,9 @@ def test_close_and_reopen_from_the_browser(as_alice, case):
 # Session, user, the user's centres (ids and the menu's names), the case (centre and
 # counsellor joined), its VIEW on the audit trail (one INSERT), the page header (the inbox
 # badge) and the counsellors to choose from (read through a server-side cursor). The form's
-# defaults come from the case's centre, already joined.
-CASE_EDIT_FORM_QUERIES = 7
+# defaults come from the case's centre, already joined. The co-counsellor (副担当, issue 15)
+# is chosen from the same people: one more read of them.
+CASE_EDIT_FORM_QUERIES = 8
 
 
 def test_case_edit_form_query_count_does_not_grow_with_cases_contacts_or_counsellors(
@@ -115,3 +116,4 @@ def test_case_edit_form_query_count_does_not_grow_with_cases_contacts_or_counsel
     with django_assert_num_queries(CASE_EDIT_FORM_QUERIES):
         response = as_alice.get(url)
     assert len(response.context["form"].fields["primary_counsellor"].queryset) == 50
+    assert len(response.context["form"].fields["co_counsellor"].queryset) == 50

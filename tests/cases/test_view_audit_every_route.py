@@ -32,12 +32,15 @@ POST_ONLY = {
     "families:member_link": "links a member found by the search",
     "families:member_unlink": "one button on the household panel",
     "outreach:community_case_remove": "one button on the activity's page",
+    "cases:sensitive_share_revoke": "one button on the shares page",
 }
 
 # What the one event of a GET is, when it is not a VIEW of the case itself.
 EXPECTED = {
     # 要配慮個人情報: its own action on the record seen ("saw the diagnosis").
     "cases:sensitive_edit": (AuditAction.VIEW_SENSITIVE, "cases.casesensitiveinfo"),
+    # The case page's 要配慮個人情報 tab, loaded when opened: the same.
+    "cases:sensitive_panel": (AuditAction.VIEW_SENSITIVE, "cases.casesensitiveinfo"),
     # A print is its own action (with the sections printed), not a view besides.
     "records:case_record_print": (AuditAction.PRINT, "cases.case"),
 }
@@ -81,6 +84,7 @@ def setting(case, plan, referral, alice, mallory, centre_b):
         "referral_id": referral.pk,
         "member_id": member.pk,
         "centre_pk": centre_b.pk,
+        "share_id": 1,  # only in a POST-only route's path
     }
 
 

@@ -176,13 +176,15 @@ def test_staff_print_everything_they_may_see_and_no_sensitive_data(as_bob, bob, 
         assert hidden not in body, hidden
 
 
-def test_the_person_aware_warning_and_risk_flags_head_every_record(as_bob, alice, case):
+def test_the_person_aware_warning_and_risk_flags_head_every_record(as_bob, as_alice, alice, case):
     make_member(case, alice, person_aware="no")
-    case.risk_self_harm = True
-    case.save(update_fields=["risk_self_harm"])
+    case.risk_self_harm = case.risk_violence = True
+    case.save(update_fields=["risk_self_harm", "risk_violence"])
     body = as_bob.get(print_url(case), query("plan")).content.decode()
     assert "注意：本人は家族が相談していることを知りません。" in body
-    assert "自傷・自殺のおそれ" in body
+    # The self-harm flag is health data (issue 15): as on the case page, casework roles only.
+    assert "家庭内暴力" in body and "自傷・自殺のおそれ" not in body
+    assert "自傷・自殺のおそれ" in as_alice.get(print_url(case), query("plan")).content.decode()
     body = as_bob.get(print_url(case), query("household")).content.decode()
     assert "本人は、母が相談していることを知りません。" in body
 

@@ -106,10 +106,11 @@ def test_the_export_is_centre_scoped(
     ]
 
 
-def test_an_administrator_chooses_any_centre(centre_a, centre_b, other_centres_case):
+def test_an_administrator_exports_no_centre(centre_a, centre_b, other_centres_case):
+    # Issue 15: the administrator sees no case content (was: chose any centre's export).
     admin = UserFactory(role=Role.ADMIN)
-    rows = as_dicts(csv_rows(post(client_for(admin), centre_b)))
-    assert [row["姓"] for row in rows] == ["他県"]
+    assert post(client_for(admin), centre_b).status_code == 403
+    assert client_for(admin).get(URL).status_code == 403
 
 
 def test_the_page_offers_only_the_users_centres_and_the_nav_links_to_it(
