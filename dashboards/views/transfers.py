@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts import access
-from accounts.access import AuthenticatedHttpRequest, permission_required
+from accounts.access import AuthenticatedHttpRequest
 from accounts.models import Centre
 from accounts.services import client_ip
 from cases import services as case_services
@@ -30,13 +30,13 @@ def _centre(centres: list[Centre], pk: object) -> Centre:
     raise Http404
 
 
-@permission_required("caseload.transfer")
 def caseload_transfer(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET with the people chosen shows the preview; POST confirms exactly that preview
     (refused, with the new preview shown, if the caseload changed since)."""
     source = request.POST if request.method == "POST" else request.GET
     centres = list(access.user_centres(request.user).order_by("name", "id"))
-    centre = _centre(centres, source.get("centre"))
+    centre = _centre(centres, source.get("centre"))  # another centre's: 404 before the role
+    access.require(request.user, "caseload.transfer")
     people = selectors.transfer_people(centre)
     form = CaseloadTransferForm(source if "from_user" in source else None, people=people)
     plan, status = None, 200
