@@ -4,7 +4,7 @@ export UV_PYTHON_DOWNLOADS := never
 export PATH := $(HOME)/.local/bin:$(PATH)
 MANAGE := uv run python manage.py
 
-.PHONY: run test setup services deps migrate messages lint typecheck bench bench-sweep clean backup restore db-roles
+.PHONY: run test fuzz setup services deps migrate messages lint typecheck bench bench-sweep clean backup restore db-roles
 
 run: setup
 	$(MANAGE) seed_demo
@@ -13,6 +13,10 @@ run: setup
 
 test: services deps
 	DJANGO_SETTINGS_MODULE=config.settings.test uv run pytest -n auto
+
+# Every form under hostile input with many more examples than `make test` runs (tests/fuzz/).
+fuzz: services deps
+	DJANGO_SETTINGS_MODULE=config.settings.test HYPOTHESIS_PROFILE=fuzz uv run pytest -n auto tests/fuzz
 
 setup: services deps migrate
 
