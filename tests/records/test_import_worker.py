@@ -19,7 +19,7 @@ from records.services.imports import CHUNK_ROWS, STALE_AFTER
 from tests.celery_worker import Worker
 from tests.factories import CentreFactory, UserFactory, make_cases
 from tests.records.fixtures import contact_rows, csv_bytes
-from tests.reminders.test_delivery_faults import RedisServer, celery_broker, wait_for
+from tests.services_for_drills import RedisServer, celery_broker, wait_for
 
 ROWS = 50_000
 KILL_AFTER = 8 * CHUNK_ROWS  # rows written when the worker is killed

@@ -9,14 +9,9 @@ Redis.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import socket
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from email import message_from_bytes
 from io import StringIO
 from pathlib import Path
@@ -30,11 +25,10 @@ from django.db.models import Count, Max
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
-from kombu import pools as kombu_pools
 
 from accounts.models import Centre, Role, User
 from cases import services as case_services
-from cases.models import Case, Channel, Counterpart
+from cases.models import Channel, Counterpart
 from config.celery import app as celery_app
 from reminders import services
 from reminders.models import Notification, NotificationChannel
@@ -42,142 +36,28 @@ from reminders.tasks import deliver_pending_notifications
 from tests.celery_worker import Worker
 from tests.factories import CentreFactory, UserFactory, client_for, make_case
 from tests.mail_backends import RefusingBackend
+from tests.services_for_drills import (
+    RedisServer,
+    email_in_flight,
+    emails_sent,
+    private_redis_server,
+    silent_cases,
+    wait_for,
+)
 
-# --- helpers -----------------------------------------------------------------------------
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, every: float = 0.05):
-    """Poll until `condition()` holds; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A throwaway redis-server of our own, without persistence: a restart starts empty."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self.ready, timeout=10, what=f"redis-server on port {self.port}")
-
-    def ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"redis-server on port {self.port} exited")
-        return self.accepts()
-
-    def accepts(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-            return True
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        """SIGKILL by PID: an outage, not a shutdown."""
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
-def _reset_celery_connections() -> None:
-    """Drop the test process's pooled broker connections and cached result backend, so the
-    next publish connects to whatever the configuration now says.
-
-    Celery's connection pool lives in kombu's process-wide registry, keyed by broker URL:
-    closing a pool without clearing the registry would hand the closed pool back to the
-    next user of that URL ("Acquire on closed pool"). kombu.pools.reset() closes and forgets
-    them all; the control mailbox (the /healthz ping) forgets its producer pool too."""
-    kombu_pools.reset()
-    celery_app._after_fork()  # forgets the connection pool and the producer pool
-    if "control" in celery_app.__dict__:
-        celery_app.control._after_fork()
-    celery_app._backend_cache = None
-    celery_app._local.__dict__.pop("backend", None)
-
-
-@contextmanager
-def celery_broker(url: str) -> Iterator[None]:
-    """Point the test process (Django settings and the already configured Celery app) at
-    another Redis, and back afterwards."""
-    conf = celery_app.conf
-    saved = conf.broker_url, conf.result_backend
-    with override_settings(CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url):
-        conf.broker_url = conf.result_backend = url
-        _reset_celery_connections()
-        try:
-            yield
-        finally:
-            conf.broker_url, conf.result_backend = saved
-            _reset_celery_connections()
+# --- helpers (shared with the drills: tests/services_for_drills.py) -------------------------
 
 
 @pytest.fixture
 def private_redis(transactional_db: None) -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        with celery_broker(server.url):
-            yield server
-    finally:
-        server.kill()
-
-
-def silent_cases(centre: Centre, counsellors: list[User], count: int) -> list[Case]:
-    """Open cases silent for 40 days and due for the sweep: one reminder each (an e-mail and
-    an in-app notification to their counsellor)."""
-    owners = [counsellors[i % len(counsellors)] for i in range(count)]
-    cases = [make_case(centre, owner, primary_counsellor=owner) for owner in owners]
-    now = timezone.now()
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
-        silence_clock_started_at=now - dt.timedelta(days=40),
-        next_check_at=now - dt.timedelta(minutes=1),
-    )
-    return cases
-
-
-def emails_sent() -> int:
-    return Notification.objects.filter(
-        channel=NotificationChannel.EMAIL, sent_at__isnull=False
-    ).count()
+    with private_redis_server() as server:
+        yield server
 
 
 def in_app_arrived_with_the_sweep() -> bool:
     """In-app notifications need no worker: they are in the inbox once the sweep commits."""
     in_app = Notification.objects.filter(channel=NotificationChannel.IN_APP)
     return in_app.exists() and not in_app.filter(sent_at__isnull=True).exists()
-
-
-def email_in_flight(mail_dir: Path) -> bool:
-    """An e-mail has reached the mail server but its row is not marked sent yet. (The files
-    are counted first: every file precedes its row's mark, so more files than marked rows
-    means one is still unmarked when the rows are counted.)"""
-    files = sum(1 for _ in mail_dir.glob("*.eml"))
-    marked = Notification.objects.filter(
-        channel=NotificationChannel.EMAIL, sent_at__isnull=False
-    ).count()
-    return files > marked
 
 
 # --- a worker killed mid-batch -------------------------------------------------------------
