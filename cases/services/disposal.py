@@ -29,6 +29,7 @@ from cases.models import (
     SupportPlan,
 )
 from cases.services.audit import case_audit_record
+from cases.services.locking import lock_current
 
 # The person's details that go: who they are, how to reach them, where they live. What the
 # statistics count stays: gender, who made the first contact and when, the status history,
@@ -65,14 +66,21 @@ def birth_date_for_statistics(birth_date: dt.date | None) -> dt.date | None:
 
 @transaction.atomic
 def case_legal_hold_set(
-    *, case: Case, by: User, hold: bool, reason: str = "", ip: str | None = None
+    *,
+    case: Case,
+    by: User,
+    hold: bool,
+    expected_version: int,
+    reason: str = "",
+    ip: str | None = None,
 ) -> Case:
-    """Put a legal hold on a case (nothing of it is disposed of while it holds), or lift it.
-    A hold needs its reason; the audit trail records the change, never the reason's text."""
+    """Put a legal hold on a case (nothing of it is disposed of while it holds), or lift it,
+    if nobody saved the case since `expected_version` was read. A hold needs its reason; the
+    audit trail records the change, never the reason's text."""
     reason = reason.strip()
     if hold and not reason:
         raise ValidationError({"reason": _("保全の理由を入力してください。")})
-    locked = Case.objects.select_for_update().get(pk=case.pk)
+    locked = lock_current(Case.objects.all(), case.pk, expected_version)
     if locked.disposed_at is not None:
         raise ValidationError(_("このケースの個人情報はすでに消去されています。"))
     locked.legal_hold = hold

@@ -3,6 +3,8 @@ disposed of, however long ago it closed (records.retention)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -10,10 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import AuthenticatedHttpRequest
 from accounts.services import client_ip
 from cases import services
+from cases.models import Case
 from cases.views.helpers import case_for, form_page
 
 
 class LegalHoldForm(forms.Form):
+    # The case's version when the page was opened: two managers deciding at once must not
+    # lift each other's hold unawares (cases.services.lock_current).
+    version = forms.IntegerField(widget=forms.HiddenInput)
     hold = forms.BooleanField(
         label=_("法的保全をかける（保存期間を過ぎても個人情報を消去しない）"), required=False
     )
@@ -25,6 +31,12 @@ class LegalHoldForm(forms.Form):
         help_text=_("例: 訴訟の可能性、行政機関からの照会。氏名は書かないでください。"),
     )
 
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The record the version is of: a refused save carries the version saved since
+        # (cases.views.helpers.refuse_stale_edit), as the model forms do.
+        self.instance = case
+
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         if cleaned.get("hold") and not (cleaned.get("reason") or "").strip():
@@ -34,8 +46,8 @@ class LegalHoldForm(forms.Form):
 
 def case_legal_hold(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = case_for(request, pk, "case.legal_hold")
-    initial = {"hold": case.legal_hold, "reason": case.legal_hold_reason}
-    form = LegalHoldForm(request.POST or None, initial=initial)
+    initial = {"hold": case.legal_hold, "reason": case.legal_hold_reason, "version": case.version}
+    form = LegalHoldForm(request.POST or None, initial=initial, case=case)
     return form_page(
         request,
         case=case,
@@ -47,6 +59,7 @@ def case_legal_hold(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             hold=form.cleaned_data["hold"],
             reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
             ip=client_ip(request),
         ),
     )

@@ -327,7 +327,10 @@ def build(centre: Centre, alice: User, bob: User) -> RetentionData:
     _close(x, alice, jst(2021, 3, 15))
     _close(held, alice, jst(2020, 6, 1))
     _close(young, alice, jst(2022, 1, 10))
-    case_services.case_legal_hold_set(case=held, by=alice, hold=True, reason="訴訟の可能性")
+    held.refresh_from_db()  # closed since: the hold is set on the version closing left
+    case_services.case_legal_hold_set(
+        case=held, by=alice, hold=True, expected_version=held.version, reason="訴訟の可能性"
+    )
     for case in (x, w, held, young):
         case.refresh_from_db()
     mother.refresh_from_db()

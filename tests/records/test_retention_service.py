@@ -68,7 +68,9 @@ def test_due_follows_each_centre_retention_years_hold_and_status(
     old_a = closed_case(centre_a, alice, jst(2021, 11, 29))  # 5 years and a day
     just_a = closed_case(centre_a, alice, jst(2021, 11, 30, 13))  # 5 years less an hour
     held = closed_case(centre_a, alice, jst(2019, 1, 1))
-    case_services.case_legal_hold_set(case=held, by=alice, hold=True, reason="照会")
+    case_services.case_legal_hold_set(
+        case=held, by=alice, hold=True, expected_version=held.version, reason="照会"
+    )
     make_case(centre_a, alice, first_contact_date=dt.date(2010, 1, 1))  # open: never due
     old_b = closed_case(centre_b, charlie, jst(2019, 1, 1))  # 7 years: B keeps 10
     older_b = closed_case(centre_b, charlie, jst(2016, 11, 1))
@@ -160,7 +162,9 @@ def test_second_run_and_a_held_or_reopened_case_do_nothing(centre_a: Centre, ali
     assert retention.case_dispose(case=case, by=alice, rule="retention_years=5") is None
     assert DisposalRecord.objects.count() == 1
     other = closed_case(centre_a, alice, jst(2020, 1, 1))
-    case_services.case_legal_hold_set(case=other, by=alice, hold=True, reason="照会")
+    case_services.case_legal_hold_set(
+        case=other, by=alice, hold=True, expected_version=other.version, reason="照会"
+    )
     assert retention.case_dispose(case=other, by=alice, rule="retention_years=5") is None
     other.refresh_from_db()
     assert other.family_name == "山田"
@@ -188,12 +192,18 @@ def test_disposal_log_is_append_only_and_names_nobody(centre_a: Centre, alice: U
 def test_legal_hold_needs_a_reason_and_is_audited(centre_a: Centre, mallory: User) -> None:
     case = closed_case(centre_a, mallory, jst(2020, 1, 1))
     with pytest.raises(ValidationError):
-        case_services.case_legal_hold_set(case=case, by=mallory, hold=True, reason="  ")
-    held = case_services.case_legal_hold_set(case=case, by=mallory, hold=True, reason="照会")
+        case_services.case_legal_hold_set(
+            case=case, by=mallory, hold=True, expected_version=case.version, reason="  "
+        )
+    held = case_services.case_legal_hold_set(
+        case=case, by=mallory, hold=True, expected_version=case.version, reason="照会"
+    )
     assert (held.legal_hold, held.legal_hold_by, held.legal_hold_at) == (True, mallory, NOW)
     event = AuditEvent.objects.filter(case_id=case.pk, action="change").latest("at")
     assert "legal_hold" in event.changed_fields and "照会" not in str(event.changed_fields)
-    lifted = case_services.case_legal_hold_set(case=case, by=mallory, hold=False)
+    lifted = case_services.case_legal_hold_set(
+        case=case, by=mallory, hold=False, expected_version=held.version
+    )
     assert (lifted.legal_hold, lifted.legal_hold_reason, lifted.legal_hold_by) == (False, "", None)
 
 

@@ -115,7 +115,9 @@ def test_manager_sets_and_lifts_a_legal_hold(
     page = as_mallory.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert 'data-testid="legal-hold-link"' in page
     url = reverse("cases:legal_hold", args=[case.pk])
-    response = as_mallory.post(url, {"hold": "on", "reason": "訴訟の可能性"})
+    response = as_mallory.post(
+        url, {"hold": "on", "reason": "訴訟の可能性", "version": case.version}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert (case.legal_hold, case.legal_hold_by, case.legal_hold_reason) == (
@@ -126,7 +128,7 @@ def test_manager_sets_and_lifts_a_legal_hold(
     page = as_mallory.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert 'data-testid="legal-hold"' in page
     assert AuditEvent.objects.filter(case_id=case.pk, user=mallory, action="change").exists()
-    as_mallory.post(url, {"reason": ""})
+    as_mallory.post(url, {"reason": "", "version": case.version})
     case.refresh_from_db()
     assert not case.legal_hold
 
@@ -135,7 +137,8 @@ def test_hold_without_reason_keeps_the_input_with_a_message(
     as_mallory: Client, centre_a: Centre, alice: User
 ) -> None:
     case = closed(centre_a, alice)
-    response = as_mallory.post(reverse("cases:legal_hold", args=[case.pk]), {"hold": "on"})
+    url = reverse("cases:legal_hold", args=[case.pk])
+    response = as_mallory.post(url, {"hold": "on", "version": case.version})
     assert response.status_code == 200
     assert "保全の理由を入力してください。" in response.content.decode()
     case.refresh_from_db()
