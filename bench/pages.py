@@ -313,6 +313,31 @@ def data_size() -> str:
     )
 
 
+def kept_rows(path: Path, key: str, results: list[Measured]) -> list[str]:
+    """A run of some pages (`--only`, `--skip`) keeps the other pages' rows of the previous
+    run of its section, marked as such, rather than dropping them."""
+    if not path.exists():
+        return []
+    match = re.search(
+        re.escape(f"<!-- {key} -->") + "(.*?)" + re.escape(f"<!-- /{key} -->"),
+        path.read_text(),
+        flags=re.S,
+    )
+    measured = {m.name for m in results}
+    kept = []
+    for line in match.group(1).splitlines() if match else []:
+        cells = [cell.strip() for cell in line.split("|")]
+        if len(cells) < 3 or cells[1] in ("page", "") or cells[1].startswith("-"):
+            continue
+        name = cells[1].removesuffix(EARLIER)
+        if name not in measured:
+            kept.append(line.replace(f"| {cells[1]} |", f"| {name}{EARLIER} |", 1))
+    return kept
+
+
+EARLIER = " (earlier run)"
+
+
 def write_section(path: Path, key: str, body: str) -> None:
     """Replace this run's section of the results file (or add it), keeping the others."""
     start, end = f"<!-- {key} -->", f"<!-- /{key} -->"
@@ -372,6 +397,7 @@ def main(argv: list[str] | None = None) -> None:
             "(bench/pages.py says which SQL).",
             "",
             *table(results),
+            *kept_rows(args.out, f"pages:{cases}", results),
         ]
     )
     write_section(args.out, f"pages:{cases}", body)

@@ -56,50 +56,67 @@ def _case_links(scope: DashboardScope) -> dict[str, str]:
     return {name: case_list_url(scope, params) for name, params in selectors.case_filters().items()}
 
 
+class CaseListLinks:
+    """The case list's links of one page, built from strings made once a request: the
+    path, each filter's `name=value` encoded once, and the scope and `clear` that end every
+    link. The caseload's 50 counsellors × 12 cells took a `reverse()` and a `urlencode()`
+    each (≈ 15 % of the page's CPU). `url` gives what `case_list_url` gives for the same
+    filters in the same order (pinned by a test)."""
+
+    def __init__(self, scope: DashboardScope) -> None:
+        self.path = reverse("cases:list")
+        self.tail = urlencode({**scope.query, "clear": 1})
+
+    def url(self, *encoded: str) -> str:
+        """`encoded`: `urlencode`d filters, in the order `case_list_url` would write them."""
+        return f"{self.path}?{'&'.join(encoded)}&{self.tail}"
+
+
 def _caseload(scope: DashboardScope, counts: CaseCounts) -> dict[str, dict[str, Any]]:
     """Two tables of open cases, counsellor × stage and counsellor × severity: every cell
-    and total with its link (counsellor + stage or severity + status=open)."""
+    and total with its link (counsellor + stage or severity + status=open). Written by
+    `{% caseload_rows %}` (dashboards/templatetags/dashboard_tables.py)."""
     stages = [(value, label, value) for value, label in SupportStage.choices]
     severities = [
         (value, label, selectors.severity_param(value))
         for value, label in [*Severity.choices, ("", _("未評価"))]
     ]
+    links = CaseListLinks(scope)
     return {
-        "stage": _table(scope, counts, "support_stage", stages, counts.stage_totals),
-        "severity": _table(scope, counts, "severity", severities, counts.severity_totals),
+        "stage": _table(links, counts, "support_stage", stages, counts.stage_totals),
+        "severity": _table(links, counts, "severity", severities, counts.severity_totals),
     }
 
 
+Link = tuple[int, str]  # a number and the URL of the list of exactly those records
+
+
 def _table(
-    scope: DashboardScope,
+    links: CaseListLinks,
     counts: CaseCounts,
     param: str,
     columns: list[tuple[str, Any, str]],  # (value, label, the filter's value)
     totals: dict[str, int],
 ) -> dict[str, Any]:
-    open_cases = selectors.case_filters()["open"]
-    rows = []
+    open_cases = urlencode(selectors.case_filters()["open"])
+    encoded = [(value, urlencode({param: arg})) for value, _label, arg in columns]
+    rows: list[tuple[selectors.CaseloadRow, list[Link], Link]] = []
     for row in counts.rows:
-        person = {**open_cases, "counsellor": selectors.counsellor_param(row.counsellor_id)}
+        person = urlencode({"counsellor": selectors.counsellor_param(row.counsellor_id)})
         values = row.by_stage if param == "support_stage" else row.by_severity
         cells = [
-            _link(scope, values.get(value, 0), {**person, param: arg})
-            for value, _label, arg in columns
+            (values.get(value, 0), links.url(open_cases, person, column))
+            for value, column in encoded
         ]
-        rows.append((row, cells, _link(scope, row.total, person)))
+        rows.append((row, cells, (row.total, links.url(open_cases, person))))
     return {
         "headers": [label for _value, label, _arg in columns],
         "rows": rows,
         "footer": [
-            _link(scope, totals.get(value, 0), {**open_cases, param: arg})
-            for value, _label, arg in columns
+            (totals.get(value, 0), links.url(open_cases, column)) for value, column in encoded
         ],
-        "total": _link(scope, counts.total, open_cases),
+        "total": (counts.total, links.url(open_cases)),
     }
-
-
-def _link(scope: DashboardScope, count: int, query: dict[str, Any]) -> dict[str, Any]:
-    return {"count": count, "url": case_list_url(scope, query)}
 
 
 def _visit_links(scope: DashboardScope, visits: UpcomingVisits) -> dict[str, Any]:

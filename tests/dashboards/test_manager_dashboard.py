@@ -16,9 +16,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounts.models import Centre, Role, User
 from cases.models import Case, SupportPlan
+from dashboards.selectors import manager as selectors
+from dashboards.views.manager import CaseListLinks, case_list_url
 from families import selectors as family_selectors
 from families.models import (
     AttendanceStatus,
@@ -462,6 +465,86 @@ def test_visit_calendar_links_cover_the_coming_seven_days(as_mallory, data):
         reverse("outreach:visit_calendar_week", args=[2026, 6, 15]),
         reverse("outreach:visit_calendar_week", args=[2026, 6, 21]),
     ]
+
+
+# --- the tables written in Python (dashboards/templatetags/dashboard_tables.py) -------------
+
+
+def test_caseload_links_are_the_case_list_links_of_their_filters(nina, centre_b):
+    """The caseload's links are built from strings made once a request: each is what
+    case_list_url writes for the same filters, scoped or not."""
+    for params in ({}, {"centre": str(centre_b.pk)}):
+        scope = selectors.dashboard_scope(nina, params)
+        links = CaseListLinks(scope)
+        open_cases, counsellor, stage = (
+            urlencode(part)
+            for part in (
+                {"status": "open"},
+                {"counsellor": "null"},
+                {"support_stage": "family"},
+            )
+        )
+        assert links.url(open_cases, counsellor, stage) == case_list_url(
+            scope, {"status": "open", "counsellor": "null", "support_stage": "family"}
+        )
+        assert links.url(open_cases) == case_list_url(scope, {"status": "open"})
+
+
+def test_caseload_rows_show_each_counsellor_and_every_number(as_mallory, alice, data):
+    html = as_mallory.get(URL).content.decode()
+    table = re.search(r'data-testid="caseload-stage">(.*?)</table>', html, re.S)
+    assert table
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    alice_row = next(row for row in rows if str(alice) in row)
+    # family 2, individual 1, group 0, participation 0; the total 3 (c1 c2 c6).
+    assert re.findall(r'data-count="(\d+)"', alice_row) == ["2", "1", "3"]
+    assert alice_row.count('<span class="text-body-secondary">0</span>') == 2
+    assert "未割当" in rows[-1]  # c4, no counsellor: the last row
+    footer = re.search(r"<tfoot>(.*?)</tfoot>", table.group(1), re.S)
+    assert footer and re.findall(r'data-count="(\d+)"', footer.group(1)) == [
+        "3",
+        "1",
+        "1",
+        "0",
+        "5",
+    ]
+
+
+def test_upcoming_visit_rows_show_what_is_still_to_do(as_mallory, mallory, data):
+    html = as_mallory.get(URL).content.decode()
+    rows = re.findall(r'<tr data-row="visit"[^>]*>.*?</tr>', html, re.S)
+    assert len(rows) == 3  # v1 v2 v3, in time order
+    first, second, third = rows
+    v1 = HomeVisit.objects.get(case=data["cases"][2], starts_at=at(2026, 6, 17, 13))
+    assert first.startswith('<tr data-row="visit" data-unannounced data-unbriefed>')
+    assert f'<a href="{reverse("outreach:visit_detail", args=[v1.pk])}">' in first
+    assert data["cases"][2].case_number in first
+    assert "2026年6月17日 13:00" in first
+    assert str(mallory) in first and "、" in first  # the pair of staff
+    assert "未予告" in first and "ブリーフィング 0/2" in first
+    assert "<td>計画中（未予告）</td>" in first  # the status's label
+    assert "<td>確定</td>" in third
+    assert "data-unannounced" not in second and "data-unbriefed" not in second
+    assert '<span class="text-body-secondary">—</span>' in second  # nothing left to do
+    assert "data-unbriefed" in third and "data-unannounced" not in third
+
+
+def test_names_in_the_tables_are_escaped(as_mallory, alice, mallory, data):
+    User.objects.filter(pk__in=[alice.pk, mallory.pk]).update(display_name="<b>相談員</b>")
+    html = as_mallory.get(URL).content.decode()
+    assert "<b>相談員</b>" not in html
+    assert html.count("&lt;b&gt;相談員&lt;/b&gt;") >= 3  # caseload rows and the visits' staff
+
+
+def test_the_visits_name_their_centre_when_several_are_shown(nina, centre_a, centre_b, data):
+    client = client_for(nina)
+    both = client.get(URL).content.decode()
+    rows = re.findall(r'<tr data-row="visit"[^>]*>.*?</tr>', both, re.S)
+    assert len(rows) == 4
+    assert sum(f"<td>{centre_b.name}</td>" in row for row in rows) == 1
+    assert sum(f"<td>{centre_a.name}</td>" in row for row in rows) == 3
+    only_a = client.get(f"{URL}?centre={centre_a.pk}").content.decode()
+    assert f"<td>{centre_a.name}</td>" not in only_a
 
 
 # --- who may see it ----------------------------------------------------------------------------
