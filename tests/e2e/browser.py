@@ -87,7 +87,18 @@ class Checked:
             self.problems += [f"CSP {e}" for e in page.console.violations]
         for name, errors in vnu_errors(self.documents).items():
             self.problems += [f"{name}: html {error}" for error in errors]
+        count_checked(len(self.axe_pages), len(self.documents))
         assert self.problems == [], "\n".join(self.problems)
+
+
+def count_checked(axe: int, vnu: int) -> None:
+    """With E2E_COUNTS=<file>, add a line per test: how many pages (and htmx swaps) axe-core
+    checked and how many documents the Nu checker did (the issue's closing figures)."""
+    path = os.environ.get("E2E_COUNTS")
+    if path:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+        with open(path, "a", encoding="utf-8") as counts:
+            counts.write(f"{test}\taxe={axe}\tvnu={vnu}\n")
 
 
 def screenshot(page: Any, name: str) -> None:
@@ -98,6 +109,78 @@ def screenshot(page: Any, name: str) -> None:
         # caret="initial": the default hides the text caret by giving every input an inline
         # style, which a later htmx swap would copy (and the CSP refuse).
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
+
+
+class Words:
+    """The UI's words in a journey's language: each Japanese source string translated as the
+    pages translate it (the same catalogue), so one journey runs in Japanese and in English
+    with the same steps. In English a source string without a translation fails the test
+    (else the English journey would pass by finding the Japanese text)."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __call__(self, source: str, **params: Any) -> str:
+        from django.utils import translation
+
+        with translation.override(self.language):
+            return self._checked(source, translation.gettext(source), params)
+
+    def p(self, context: str, source: str) -> str:
+        """A string translated in a context (`{% translate "受付" context "…" %}`)."""
+        from django.utils import translation
+
+        with translation.override(self.language):
+            return self._checked(source, translation.pgettext(context, source), {})
+
+    def n(self, source: str, plural: str, count: int, **params: Any) -> str:
+        """A counted string (`{% blocktranslate count counter=… %}`)."""
+        from django.utils import translation
+
+        with translation.override(self.language):
+            return self._checked(source, translation.ngettext(source, plural, count), params)
+
+    def _checked(self, source: str, text: str, params: dict[str, Any]) -> str:
+        assert self.language == "ja" or text != source, f"no {self.language} text: {source}"
+        return text % params if params else text
+
+    def date(self, day: Any) -> str:
+        """A day as the pages write it (accounts' `jdate`: 2026年12月8日, 8 Dec 2026)."""
+        from django.utils import translation
+
+        from accounts.templatetags.tsunagu import jdate
+
+        with translation.override(self.language):
+            return jdate(day)
+
+    def date_format(self, day: Any) -> str:
+        """A day in the language's DATE_FORMAT (2026年12月8日, Dec. 8, 2026), as messages
+        written by services give it (outreach.services.visits)."""
+        from django.utils import formats, translation
+
+        with translation.override(self.language):
+            return formats.date_format(day, "DATE_FORMAT")
+
+
+def choose_language(page: Any, checked: Checked, words: Words) -> None:
+    """On the page shown (the login page), switch the UI to the journey's language with the
+    navbar's switch, as a user does (a cookie; the browser's own language stays Japanese)."""
+    if words.language != page.evaluate("document.documentElement.lang"):
+        switch = page.locator(f"[data-testid=lang-{words.language}]")
+        checked.follow(page, f"{page.url} ({words.language})", switch.click)
+    assert page.evaluate("document.documentElement.lang") == words.language
+
+
+def sign_in(page: Any, checked: Checked, user: User, words: Words) -> None:
+    """Through the login page, in the journey's language (chosen there first)."""
+    checked.goto(page, "/accounts/login/", "login")
+    choose_language(page, checked, words)
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    submit = page.locator("main form button[type=submit]")
+    assert submit.inner_text().strip() == words("ログイン")
+    checked.follow(page, "signed in", submit.click)
+    assert "/accounts/login/" not in page.url
 
 
 def second_tab(page: Any, **context_options: Any) -> Any:

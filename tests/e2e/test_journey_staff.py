@@ -1,6 +1,6 @@
-"""Issue 17, the staff member's day in a real browser, in Japanese: bob signs in through the
-login page, takes a mother's first phone call as a new case (the person's name not yet
-known), adds the mother to the household, logs two more contacts (the second with the
+"""Issue 17, the staff member's day in a real browser, in Japanese and once in English (the
+language switch on the login page): bob signs in through the login page, takes a mother's
+first phone call as a new case (the person's name not yet known), adds the mother to the household, logs two more contacts (the second with the
 keyboard alone: Tab, typing and Enter), then, on the tablet at the ibasho's door
 (768 × 1024, a touch screen), checks the person (found by case number) and a walk-in into
 today's session and checks both out. After each step the database holds what was done.
@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from accounts.models import Centre, User
 from cases.choices import Channel, ContactSource
@@ -25,13 +26,14 @@ from outreach.models import IbashoAttendance
 from tests.e2e.browser import (
     DESKTOP,
     Checked,
+    Words,
     in_thread,
-    screenshot,
     second_tab,
     session_running_now,
+    sign_in,
     tab_to,
 )
-from tests.factories import PASSWORD, client_for
+from tests.factories import client_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,19 +50,27 @@ def contacts(case_pk: int) -> list[tuple[str, str, bool, str]]:
     ]
 
 
+@pytest.mark.parametrize("language", ["ja", "en"])
 def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
-    open_page: Any, live_server: Any, centre_a: Centre, alice: User, bob: User, mallory: User
+    open_page: Any,
+    live_server: Any,
+    centre_a: Centre,
+    alice: User,
+    bob: User,
+    mallory: User,
+    language: str,
 ) -> None:
+    words = Words(language)
+
+    def people(n: int) -> str:
+        return words.n("%(counter)s人", "%(counter)s人", n, counter=n)
+
     session = session_running_now(centre_a, alice, [alice, bob])
     checked = Checked()
     page = open_page(viewport=DESKTOP)
 
     # --- signs in through the login page ----------------------------------------------------
-    checked.goto(page, "/accounts/login/", "login")
-    page.fill("#id_username", bob.username)
-    page.fill("#id_password", PASSWORD)
-    checked.follow(page, "home", page.get_by_role("button", name="ログイン", exact=True).click)
-    assert not page.url.rstrip("/").endswith("/accounts/login")
+    sign_in(page, checked, bob, words)
 
     # --- a mother's first phone call: a new case, the person's name unknown -----------------
     checked.goto(page, "/cases/intake/", "intake")
@@ -79,10 +89,12 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
     # The person's name fields stay empty: the mother did not give it yet.
     for name in ("family_name", "given_name", "family_name_kana", "given_name_kana"):
         assert page.input_value(f"#id_case-{name}") == ""
-    checked.follow(page, "case (new)", page.get_by_role("button", name="ケースを登録する").click)
+    checked.follow(
+        page, "case (new)", page.get_by_role("button", name=words("ケースを登録する")).click
+    )
     assert re.search(r"/cases/\d+/$", page.url), page.url
     case_pk = int(page.url.rstrip("/").rsplit("/", 1)[-1])
-    assert "（氏名未確認）" in page.inner_text("main")
+    assert words("（氏名未確認）") in page.inner_text("main")
 
     def intake() -> dict[str, Any]:
         case = Case.objects.get(pk=case_pk)
@@ -110,7 +122,7 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
 
     # --- the household: the mother, from the case page's panel ------------------------------
     panel = page.locator("[data-testid=household-panel]")
-    panel.get_by_text("家族を追加", exact=True).click()
+    panel.get_by_text(words("家族を追加"), exact=True).click()
     add = page.locator("[data-testid=member-add-form]")
     add.locator("#id_member-relation").select_option("mother")
     add.locator("#id_member-family_name").fill("森山")
@@ -121,10 +133,10 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
     add.locator("#id_member-person_aware").select_option("no")
     add.locator("#id_member-is_primary_contact").check()
     add.locator("#id_member-contact_consent").check()
-    add.get_by_role("button", name="追加").click()
+    add.get_by_role("button", name=words("追加"), exact=True).click()
     row = page.locator("[data-testid=household-panel] tbody tr", has_text="森山 和子")
     row.wait_for()
-    assert row.inner_text().startswith("母")
+    assert row.inner_text().startswith(words("母"))
     checked.axe(page, "case (household added)")
 
     def household() -> list[tuple[str, str, bool, bool, str]]:
@@ -142,7 +154,6 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
     assert in_thread(household) == [("mother", "森山", True, True, "no")]
     checked.follow(page, "family member", row.get_by_role("link", name="森山 和子").click)
     assert "森山 和子" in page.inner_text("main")
-    screenshot(page, "household-member")
 
     # --- a second contact, with the mouse, from the case page's quick-add --------------------
     checked.goto(page, f"/cases/{case_pk}/", "case")
@@ -152,15 +163,15 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
     contact.locator("#id_counterpart").select_option("family")
     contact.locator("#id_two_way").check()
     contact.locator("#id_note").fill(SECOND_CALL)
-    contact.get_by_role("button", name="記録する").click()
-    page.locator("#contact-panel [role=status]", has_text="相談記録を追加しました。").wait_for()
+    contact.get_by_role("button", name=words("記録する")).click()
+    added = words("相談記録を追加しました。")
+    page.locator("#contact-panel [role=status]", has_text=added).wait_for()
     assert SECOND_CALL in page.inner_text("[data-testid=timeline]")
     checked.axe(page, "case (contact added)")
     assert [c[3] for c in in_thread(lambda: contacts(case_pk))] == [FIRST_CALL, SECOND_CALL]
 
     # --- a third, with the keyboard alone: Tab, typing, arrows, Space and Enter --------------
     checked.goto(page, f"/cases/{case_pk}/", "case (again)")
-    screenshot(page, "case")
     tab_to(page, "#contact-panel #id_duration_minutes")
     page.keyboard.type("15")
     tab_to(page, "#contact-panel #id_channel")
@@ -179,7 +190,7 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
     tab_to(page, "#contact-panel #id_next_action")
     page.keyboard.type("居場所の見学日を決める")
     page.keyboard.press("Enter")  # submits the form from its last text field
-    page.locator("#contact-panel [role=status]", has_text="相談記録を追加しました。").wait_for()
+    page.locator("#contact-panel [role=status]", has_text=added).wait_for()
     checked.axe(page, "case (contact added by keyboard)")
 
     def third() -> tuple[Any, ...]:
@@ -199,24 +210,27 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
     # --- the tablet at the ibasho's door: the person (by case number) and a walk-in --------
     tablet = second_tab(page, viewport=TABLET, has_touch=True)
     checked.goto(tablet, "/outreach/ibasho/checkin/", "ibasho check-in (tablet)")
+    assert tablet.evaluate("document.documentElement.lang") == language
     assert "ひだまりルーム" in tablet.inner_text("[data-testid=checkin-session]")
     tablet.fill("#checkin-q", number)
-    result = tablet.locator("[data-testid=checkin-result]", has_text="（氏名未確認）")
+    unnamed = words("（氏名未確認）")
+    result = tablet.locator("[data-testid=checkin-result]", has_text=unnamed)
     result.wait_for()
-    result.get_by_role("button", name=re.compile("受付")).tap()
-    person_row = tablet.locator("[data-testid=room-present]", has_text="（氏名未確認）")
+    check_in = result.locator("button[type=submit]")
+    assert check_in.inner_text().startswith(words.p("ibasho check-in button", "受付"))
+    check_in.tap()
+    person_row = tablet.locator("[data-testid=room-present]", has_text=unnamed)
     person_row.wait_for()
     checked.axe(tablet, "ibasho check-in (the person in)")
 
     tablet.tap("#id_nickname")
     tablet.keyboard.type("そら")
-    tablet.get_by_role("button", name="ニックネームで受付").tap()
+    tablet.get_by_role("button", name=words("ニックネームで受付")).tap()
     walk_in_row = tablet.locator("[data-testid=room-present]", has_text="そら")
     walk_in_row.wait_for()
-    assert tablet.inner_text("[data-testid=count-in-room]") == "2人"
-    assert tablet.inner_text("[data-testid=count-walk-ins]") == "1人"
+    assert tablet.inner_text("[data-testid=count-in-room]") == people(2)
+    assert tablet.inner_text("[data-testid=count-walk-ins]") == people(1)
     checked.axe(tablet, "ibasho check-in (a walk-in in)")
-    screenshot(tablet, "ibasho-checkin-tablet")
 
     def attendance() -> dict[str, Any]:
         rows = IbashoAttendance.objects.filter(session=session).select_related("walk_in")
@@ -236,12 +250,14 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
     }
 
     # Both leave: each checked out with a tap, their rows greyed under the room.
-    person_row.get_by_role("button", name=re.compile("退出")).tap()
-    tablet.locator("[data-testid=room-gone]", has_text="（氏名未確認）").wait_for()
-    walk_in_row.get_by_role("button", name=re.compile("退出")).tap()
+    check_out = person_row.locator("[data-testid=check-out]")
+    assert check_out.inner_text().startswith(words.p("ibasho check-out button", "退出"))
+    check_out.tap()
+    tablet.locator("[data-testid=room-gone]", has_text=unnamed).wait_for()
+    walk_in_row.locator("[data-testid=check-out]").tap()
     tablet.locator("[data-testid=room-gone]", has_text="そら").wait_for()
-    assert tablet.inner_text("[data-testid=count-in-room]") == "0人"
-    assert tablet.inner_text("[data-testid=count-came]") == "2人"
+    assert tablet.inner_text("[data-testid=count-in-room]") == people(0)
+    assert tablet.inner_text("[data-testid=count-came]") == people(2)
     assert tablet.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
     checked.axe(tablet, "ibasho check-in (both out)")
     # Loaded afresh, the page lists who came, with their times (valid HTML too).
@@ -252,16 +268,20 @@ def test_staff_takes_a_first_call_adds_the_family_and_runs_the_ibasho_door(
         "ibasho contacts": 1,
     }
 
-    # --- the manager's view of the day: the new case counted (and the screenshots) ----------
+    # --- the manager's view of the day: the new case counted ---------------------------------
     manager = second_tab(page, viewport=DESKTOP)
     manager.context.clear_cookies()
     cookie = in_thread(lambda: client_for(mallory).cookies["sessionid"].value)
-    manager.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
+    manager.context.add_cookies(
+        [
+            {"name": "sessionid", "value": cookie, "url": live_server.url},
+            # the language bob chose, on the same browser
+            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
+        ]
+    )
     checked.goto(manager, "/dashboards/centre/", "manager dashboard")
     assert manager.get_attribute("[data-testid=n-open]", "data-count") == "1"
-    screenshot(manager, "manager-dashboard")
     checked.goto(manager, "/dashboards/statistics/", "statistics")
     assert manager.locator("[data-testid=export-csv]").count() == 1
-    screenshot(manager, "statistics")
 
     checked.finish(page, tablet, manager)
