@@ -86,6 +86,11 @@ ensure_chromium() {
     log "installing a Japanese font for printing"
     apt_install fonts-noto-cjk || log "fonts-noto-cjk could not be installed; printed PDFs lack Japanese text"
   fi
+  # The timeline's marks (🌱 a first contact) in screenshots and printed pages.
+  if ! fc-list 2>/dev/null | grep -qi "color emoji"; then
+    log "installing an emoji font"
+    apt_install fonts-noto-color-emoji || log "fonts-noto-color-emoji could not be installed; emoji print as boxes"
+  fi
 }
 
 ensure_checkers() {

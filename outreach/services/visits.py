@@ -27,12 +27,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import AuditAction, Centre, User
 from accounts.services import centre_staff
+from accounts.templatetags.tsunagu import jdate
 from cases import services as case_services
 from cases.choices import CaseStatus, Channel, ContactSource, Counterpart
 from cases.models import Case
@@ -230,7 +230,9 @@ def _audit(
 
 
 def _day(value: dt.date) -> str:
-    return date_format(value, "DATE_FORMAT")
+    # As the pages write dates (2026年12月8日 / 8 Dec 2026), so a refusal names the day the
+    # user sees on the calendar.
+    return jdate(value)
 
 
 def _refuse_unless_manager(by: User) -> None:
