@@ -7,15 +7,14 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.lookups import LessThan
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Centre, User
 from accounts.plain_forms import Control, controls
 from cases.choices import CaseStatus, Severity, SilenceStage, SupportStage
-from cases.models import Case, SupportPlan, case_owners
+from cases.models import Case, case_owners
 from cases.services import normalise_for_search
 
 RISK_FILTERS = {
@@ -37,12 +36,11 @@ CONTINGENCY_MISSING = "missing"
 MONTH = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", _("年月は 2026-04 の形式で入力してください。"))
 
 
-def plan_review_overdue(today: dt.date) -> LessThan:
+def plan_review_overdue(today: dt.date) -> Q:
     """The case's current plan (its newest, as the case page shows it) was due for review
     before `today`. One definition for this filter and the managers' dashboard, which counts
     it with the same expression."""
-    current = SupportPlan.objects.filter(case=OuterRef("pk")).order_by("-created_at", "-id")
-    return LessThan(Subquery(current.values("review_on")[:1]), today)
+    return Q(current_plan_review_on__lt=today)
 
 
 def month_bounds(value: str) -> tuple[dt.date, dt.date]:

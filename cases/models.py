@@ -213,6 +213,11 @@ class Case(PersonName, models.Model):
     silence_stage = models.CharField(
         max_length=10, choices=SilenceStage.choices, default=SilenceStage.OK, editable=False
     )
+    # The review date of the case's current (newest) plan, kept by the plan services
+    # (cases.services.plans.current_plan_refresh): "plan review overdue" is then a column
+    # compared, not a newest-plan subquery run for each of a centre's open cases (the
+    # managers' dashboard counts it per counsellor; docs/performance.md).
+    current_plan_review_on = models.DateField(null=True, blank=True, editable=False)
 
     # Retention (APPI): a legal hold (a dispute, an inquiry, a request of the police or a
     # court) keeps a closed case from disposal until a manager lifts it; `disposed_at` marks

@@ -27,6 +27,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from accounts.models import Centre, Role, User
+from cases import services as case_services
 from cases.choices import (
     AgeBand,
     CaseStatus,
@@ -44,7 +45,7 @@ from cases.choices import (
     SupportStage,
 )
 from cases.demo import FAMILY_NAMES, GIVEN_NAMES, NOTES
-from cases.models import age_band_for
+from cases.models import Case, age_band_for
 from cases.services.search import normalise_for_search
 from families import risk_8050
 from families.models import MemberStatus, Relation
@@ -485,6 +486,10 @@ class Generator:
                     cursor.execute(
                         f"SELECT setval(pg_get_serial_sequence(%s, 'id'), {top})", [table.name]
                     )
+            # The plans went in by COPY, past plan_save: their review dates onto the cases.
+            case_services.current_plan_refresh(
+                Case.objects.filter(centre__in=[p.centre.pk for p in people])
+            )
             flag_started = time.perf_counter()
             changed = risk_8050.refresh(today=self.clock.today)
             log(f"80/50 flags: {changed:,} cases ({time.perf_counter() - flag_started:.1f} s)")

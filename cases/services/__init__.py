@@ -36,7 +36,7 @@ from cases.services.disposal import (
     case_mark_disposed,
 )
 from cases.services.locking import StaleEdit, lock_current
-from cases.services.plans import milestone_achieve, milestone_add, plan_save
+from cases.services.plans import current_plan_refresh, milestone_achieve, milestone_add, plan_save
 from cases.services.privacy import (
     break_glass_open,
     sensitive_share,
@@ -98,6 +98,7 @@ __all__ = [
     "contact_record",
     "contact_record_many",
     "contact_retract",
+    "current_plan_refresh",
     "lock_current",
     "milestone_achieve",
     "milestone_add",

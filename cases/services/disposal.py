@@ -105,7 +105,10 @@ def case_blank_personal_data(*, case: Case) -> dict[str, int]:
     for name in CASE_BLANKED_FIELDS:
         setattr(case, name, "")
     case.birth_date = birth_date_for_statistics(case.birth_date)
-    case.save(update_fields=[*CASE_BLANKED_FIELDS, "birth_date", "updated_at"])
+    case.current_plan_review_on = None  # its plans are deleted below
+    case.save(
+        update_fields=[*CASE_BLANKED_FIELDS, "birth_date", "current_plan_review_on", "updated_at"]
+    )
     counts = {
         "contacts": ContactEntry.objects.filter(case=case).update(
             note="", next_action="", counterpart_detail=""

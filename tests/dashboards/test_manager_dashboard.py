@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from accounts.models import Centre, Role, User
+from cases import services as case_services
 from cases.models import Case, SupportPlan
 from dashboards.selectors import manager as selectors
 from dashboards.views.manager import CaseListLinks, case_list_url
@@ -62,7 +63,9 @@ def set_case(case: Case, **fields: object) -> None:
 
 
 def plan(case: Case, by: User, review_on: dt.date) -> SupportPlan:
-    return SupportPlan.objects.create(case=case, goals="外出", review_on=review_on, created_by=by)
+    return case_services.plan_save(
+        case=case, by=by, fields={"goals": "外出", "review_on": review_on}
+    )
 
 
 def move_visit(visit: HomeVisit, days_ahead: int, **fields: object) -> None:

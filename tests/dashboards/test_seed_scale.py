@@ -8,12 +8,12 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from accounts.models import Centre, Role, User
 from cases.choices import CaseStatus, SilenceStage
-from cases.models import Case, ContactEntry
+from cases.models import Case, ContactEntry, SupportPlan
 from families.models import FamilyMember, HouseholdLink
 from outreach.models import HomeVisit, IbashoAttendance, VisitStatus
 from tests.factories import client_for, make_case
@@ -88,6 +88,14 @@ def test_seed_scale_builds_the_shape_the_benchmarks_need() -> None:
     )
     assert stages == set(SilenceStage.values)
     assert Case.objects.filter(risk_8050=True).exists()  # computed by families.risk_8050
+    # the plans went in by COPY: each case carries its newest plan's review date, as
+    # plan_save would have left it
+    newest = SupportPlan.objects.filter(case=OuterRef("pk")).order_by("-created_at", "-id")
+    drift = Case.objects.annotate(newest_review=Subquery(newest.values("review_on")[:1])).exclude(
+        current_plan_review_on__isnull=True, newest_review__isnull=True
+    )
+    assert drift.exists()
+    assert not drift.exclude(current_plan_review_on=F("newest_review")).exists()
 
     # the silence fields are what the model would set, from the log the seed wrote
     sample = Case.objects.select_related("centre").order_by("?")[:200]
