@@ -14,10 +14,10 @@ from typing import Any
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from accounts.markup import escape
 from cases.selectors import TimelineItem
 
 register = template.Library()

@@ -13,7 +13,6 @@ number, the same classes and `data-row` / `data-unannounced` / `data-unbriefed` 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from html import escape as _escape
 from typing import Any
 
 from django import template
@@ -21,17 +20,12 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from accounts.markup import escape
 from accounts.templatetags.tsunagu import jdatetime
 from outreach.models import VisitStatus
 from outreach.selectors.calendar import VisitItem
 
 register = template.Library()
-
-
-def escape(value: object) -> str:
-    """What django.utils.html.escape writes (it is the standard library's `html.escape`),
-    without its lazy-string wrapper and SafeString: some 800 calls a page."""
-    return _escape(str(value))
 
 
 Link = tuple[int, str]  # dashboards.views.manager.Link
