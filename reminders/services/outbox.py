@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 import time
 import uuid
 from collections.abc import Iterable
@@ -184,6 +185,16 @@ def notification_deliver(*, notification_id: int, token: uuid.UUID) -> str:
     return "sent"
 
 
+def is_permanent(exc: Exception) -> bool:
+    """The mail server refused for good (an SMTP 5xx reply: no such mailbox, rejected as
+    policy): retrying cannot help, so the failure goes to the managers at once instead of
+    after a quarter of an hour of retries. A 4xx, a dropped connection or a full disk may pass."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
 def _record_failure(notification: Notification, exc: Exception) -> None:
     error = f"{type(exc).__name__}: {exc}"[:300]
     logger.warning(
@@ -192,7 +203,7 @@ def _record_failure(notification: Notification, exc: Exception) -> None:
         notification.attempts,
         type(exc).__name__,
     )
-    if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+    if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS or is_permanent(exc):
         Notification.objects.filter(pk=notification.pk).update(
             failed_at=timezone.now(), last_error=error, claimed_at=None
         )

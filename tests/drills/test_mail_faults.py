@@ -1,5 +1,6 @@
 """A failing mail server, and a full disk: delivery marks the failure on the row, retries with
-a doubling backoff, gives up after NOTIFICATION_MAX_ATTEMPTS, and the centre's managers see
+a doubling backoff, gives up after NOTIFICATION_MAX_ATTEMPTS (at once on a permanent 5xx
+refusal, which no retry can change), and the centre's managers see
 the failed e-mail (the escalations page's failed list, `notifications.view_failed`); a
 counsellor and another centre's manager do not. A mail server that recovers gets the e-mail
 on the next retry, under the Message-ID it always had.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
@@ -29,6 +31,7 @@ from accounts.models import Centre, Role, User
 from cases.models import Case
 from reminders import services
 from reminders.models import Notification, NotificationChannel
+from reminders.services import outbox
 from tests.factories import CentreFactory, UserFactory, client_for, make_case
 from tests.services_for_drills import RefusingSmtpServer
 
@@ -88,7 +91,8 @@ def test_failed_delivery_is_marked_retried_with_backoff_and_shown_to_managers(
         username="olga", role=Role.MANAGER, centre=CentreFactory(case_number_prefix="Z")
     )
     case, email, moment = silent_case(centre_a, alice)
-    max_attempts = settings.NOTIFICATION_MAX_ATTEMPTS
+    # A 5xx is the server's final answer (RFC 5321): marked failed on the first attempt.
+    max_attempts = 1 if fault == "smtp-554" else settings.NOTIFICATION_MAX_ATTEMPTS
     backoffs = []
     with failing_mail(fault, tmp_path) as (error_text, server):
         for attempt in range(1, max_attempts + 1):
@@ -142,3 +146,24 @@ def test_a_mail_server_that_recovers_gets_the_email_on_the_next_retry_with_its_m
     assert received["Message-ID"].strip() == email.message_id
     assert received["To"] == alice.email
     assert timezone.is_aware(email.sent_at)
+
+
+@pytest.mark.parametrize(
+    ("exc", "permanent"),
+    [
+        (smtplib.SMTPRecipientsRefused({"a@example.jp": (550, b"no such user")}), True),
+        (
+            smtplib.SMTPRecipientsRefused(
+                {"a@example.jp": (550, b"no such user"), "b@example.jp": (451, b"later")}
+            ),
+            False,  # one recipient may still take it
+        ),
+        (smtplib.SMTPDataError(554, b"rejected"), True),
+        (smtplib.SMTPSenderRefused(553, b"sender refused", "tsunagu@example.jp"), True),
+        (smtplib.SMTPDataError(451, b"try again later"), False),
+        (smtplib.SMTPServerDisconnected("gone"), False),
+        (OSError(errno.ENOSPC, "No space left on device"), False),
+    ],
+)
+def test_only_a_5xx_refusal_is_permanent(exc: Exception, permanent: bool) -> None:
+    assert outbox.is_permanent(exc) is permanent
