@@ -291,7 +291,8 @@ class AttendanceRegisterForm(forms.Form):
                 choices=AttendanceStatus.choices,
                 initial=initial,
                 required=False,  # a row left unmarked is not recorded
-                widget=forms.RadioSelect(attrs={"class": "btn-check", "autocomplete": "off"}),
+                # No autocomplete on a radio (invalid HTML): the register's <form> carries it.
+                widget=forms.RadioSelect(attrs={"class": "btn-check"}),
                 disabled=disabled,
             )
             self.fields[f"note-{member.pk}"] = forms.CharField(

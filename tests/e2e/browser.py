@@ -153,14 +153,6 @@ class Words:
         with translation.override(self.language):
             return jdate(day)
 
-    def date_format(self, day: Any) -> str:
-        """A day in the language's DATE_FORMAT (2026年12月8日, Dec. 8, 2026), as messages
-        written by services give it (outreach.services.visits)."""
-        from django.utils import formats, translation
-
-        with translation.override(self.language):
-            return formats.date_format(day, "DATE_FORMAT")
-
 
 def choose_language(page: Any, checked: Checked, words: Words) -> None:
     """On the page shown (the login page), switch the UI to the journey's language with the

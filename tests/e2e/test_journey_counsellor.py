@@ -34,7 +34,7 @@ from cases.models import Case, ContactEntry
 from outreach import services
 from outreach.demo import visit_moved_in_time
 from outreach.models import HomeVisit, VisitOutcome, VisitStatus
-from tests.e2e.browser import DESKTOP, Checked, Words, in_thread, second_tab, sign_in
+from tests.e2e.browser import DESKTOP, Checked, Words, in_thread, second_tab, sign_in, tab_to
 from tests.factories import UserFactory, make_case, record_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -125,9 +125,12 @@ def test_counsellor_plans_briefs_makes_and_records_a_home_visit(
     checked.follow(phone, "visit plan (refused)", plan.tap)
     # Refused on the start, with the earliest allowed day; what was typed is still there.
     assert phone.locator("#id_starts_at.is-invalid").count() == 1
+    # The focus moved to it (static/js/form-errors.js), its error read with it.
+    assert phone.evaluate("document.activeElement.id") == "id_starts_at"
+    assert phone.get_attribute("#id_starts_at", "aria-describedby") == "id_starts_at_error"
     refusal = words(
         "訪問は%(earliest)s以降にしてください。%(why)s",
-        earliest=words.date_format(earliest),
+        earliest=words.date(earliest),
         why="",
     )
     assert refusal.strip() in phone.inner_text("[data-testid=visit-plan-form]")
@@ -191,12 +194,16 @@ def test_counsellor_plans_briefs_makes_and_records_a_home_visit(
     assert phone.get_attribute("[data-testid=next-action]", "data-next") == "check_in"
     no_sideways_scroll(phone)
 
+    # One tap in on the phone; out with the keyboard alone (a phone's keyboard, or one a
+    # counsellor uses with a screen reader): Tab to the button, Enter.
     checked.follow(phone, "visit (checked in)", one_tap_button(phone, "check-in").tap)
     assert phone.locator("[data-testid=checked-in]").count() == 1
     checked_in = words("チェックインしました。終わったらチェックアウトしてください。")
     assert checked_in in phone.inner_text("main")
     no_sideways_scroll(phone)
-    checked.follow(phone, "visit (checked out)", one_tap_button(phone, "check-out").tap)
+    one_tap_button(phone, "check-out")
+    tab_to(phone, "[data-testid=check-out]")
+    checked.follow(phone, "visit (checked out)", lambda: phone.keyboard.press("Enter"))
     assert phone.locator("[data-testid=checked-out]").count() == 1
     assert phone.locator("[data-testid=check-out]").count() == 0
     no_sideways_scroll(phone)
