@@ -323,7 +323,8 @@ def upcoming_visits(centre_ids: list[int], *, today: dt.date | None = None) -> U
         visits.setdefault(assignment.visit_id, (assignment.visit, []))[1].append(assignment)
     # The briefing's facts include the household: one query more.
     prefetch_related_objects(
-        [visit.case for visit, _staff in visits.values()], briefing_prefetch(to_case="")
+        [visit.case for visit, _staff in visits.values()],
+        briefing_prefetch(to_case="", key_only=True),
     )
     items = []
     for visit, staff in visits.values():

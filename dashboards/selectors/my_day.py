@@ -116,7 +116,7 @@ def my_visits(user: User, *, today: dt.date | None = None) -> MyVisits:
             "visit__case__centre__case_number_prefix",
         )
         # What briefing_key reads besides the case: one query for the fortnight's households.
-        .prefetch_related(briefing_prefetch("visit__case__"))
+        .prefetch_related(briefing_prefetch("visit__case__", key_only=True))
         .order_by("visit__starts_at", "visit_id")
     )
     today_rows: list[MyVisit] = []
