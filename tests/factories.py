@@ -243,3 +243,37 @@ def make_visit(  # type: ignore[no-untyped-def]
     for user in staff:
         services.briefing_acknowledge(visit=visit, by=user)
     return visit
+
+
+def make_programme(  # type: ignore[no-untyped-def]
+    centre: Centre,
+    by: User,
+    *,
+    days_ago: int = 8,
+    count: int = 3,
+    capacity: int = 60,
+    title: str = "CRAFT講座",
+):
+    """A CRAFT course through the service, its `count` weekly 90-minute sessions starting
+    `days_ago` days ago at the top of the current hour (Tokyo), `by` facilitating."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from families import services
+
+    first = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+    first -= dt.timedelta(days=days_ago)
+    return services.programme_create(
+        centre=centre,
+        by=by,
+        fields={
+            "kind": "craft",
+            "title": title,
+            "starts_on": first.date(),
+            "ends_on": first.date() + dt.timedelta(days=30),
+            "capacity": capacity,
+        },
+        facilitators=[by],
+        sessions=services.weekly_sessions(first_start=first, minutes=90, count=count, place="2階"),
+    )

@@ -22,7 +22,7 @@ from families.models import (
     ProgrammeAttendance,
     ProgrammeSession,
 )
-from tests.factories import UserFactory, client_for, make_case
+from tests.factories import UserFactory, client_for, make_case, make_programme
 
 pytestmark = pytest.mark.django_db
 
@@ -55,21 +55,7 @@ def enrol_mothers(programme, by, n):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def programme(centre_a, alice):
     """A CRAFT course of centre A: weekly sessions 15, 8 and 1 days ago and one in 6 days."""
-    first = timezone.localtime().replace(minute=0, second=0, microsecond=0)
-    first -= dt.timedelta(days=15)
-    return services.programme_create(
-        centre=centre_a,
-        by=alice,
-        fields={
-            "kind": "craft",
-            "title": "CRAFT講座（春）",
-            "starts_on": first.date(),
-            "ends_on": first.date() + dt.timedelta(days=30),
-            "capacity": 60,
-        },
-        facilitators=[alice],
-        sessions=services.weekly_sessions(first_start=first, minutes=90, count=4, place="2階"),
-    )
+    return make_programme(centre_a, alice, days_ago=15, count=4, title="CRAFT講座（春）")
 
 
 @pytest.fixture

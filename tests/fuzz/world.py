@@ -21,6 +21,7 @@ from tests.factories import (
     client_for,
     make_case,
     make_member,
+    make_programme,
     make_visit,
 )
 
@@ -103,20 +104,7 @@ def build_world() -> World:
     other_member = make_member(make_case(centre, alice), alice, given_name="一郎")
     # A manager of both centres: a case can be moved between them.
     users["mallory"].centres.add(other_centre)
-    first = timezone.localtime().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=8)
-    programme = families.programme_create(
-        centre=centre,
-        by=alice,
-        fields={
-            "kind": "craft",
-            "title": "CRAFT講座",
-            "starts_on": first.date(),
-            "ends_on": first.date() + dt.timedelta(days=30),
-            "capacity": 60,
-        },
-        facilitators=[alice],
-        sessions=families.weekly_sessions(first_start=first, minutes=90, count=3, place="2階"),
-    )
+    programme = make_programme(centre, alice)
     families.programme_enrol(programme=programme, member=member, by=alice)
     programme_session = programme.sessions.order_by("starts_at").first()
     # An ibasho session open now (the check-in desk works on the session's day only).

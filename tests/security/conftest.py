@@ -18,7 +18,14 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Centre, Role, User
-from tests.factories import CentreFactory, UserFactory, client_for, make_case, make_member
+from tests.factories import (
+    CentreFactory,
+    UserFactory,
+    client_for,
+    make_case,
+    make_member,
+    make_programme,
+)
 
 ROLES = (Role.STAFF, Role.COUNSELLOR, Role.MANAGER, Role.ADMIN)
 CENTRES = ("A", "B")
@@ -74,22 +81,8 @@ def _ibasho(centre: Centre, counsellor: User, staff: User, case: Any) -> dict[st
 
 
 def _programme(centre: Centre, counsellor: User, case: Any) -> dict[str, Any]:
-    from families import services
 
-    first = timezone.localtime().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=8)
-    programme = services.programme_create(
-        centre=centre,
-        by=counsellor,
-        fields={
-            "kind": "craft",
-            "title": "CRAFT講座",
-            "starts_on": first.date(),
-            "ends_on": first.date() + dt.timedelta(days=30),
-            "capacity": 30,
-        },
-        facilitators=[counsellor],
-        sessions=services.weekly_sessions(first_start=first, minutes=90, count=3, place="2階"),
-    )
+    programme = make_programme(centre, counsellor, capacity=30)
     return {"programme": programme, "programme_session": programme.sessions.first()}
 
 
