@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -190,6 +191,35 @@ def second_tab(page: Any, **context_options: Any) -> Any:
     tab = context.new_page()
     tab.console = Console(tab)
     return tab
+
+
+def wait_until(page: Any, expression: str, *, timeout: float = 10.0) -> None:
+    """Until the page's expression is true, asked from here with `page.evaluate` (the
+    DevTools protocol, outside the page's CSP). Not `page.wait_for_function`: Playwright
+    polls a string predicate with eval inside the page, which the CSP refuses whenever the
+    first check is false."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Error:  # a navigation replaced the document meanwhile: ask the new one
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true within {timeout} s: {expression}")
+        time.sleep(0.05)
+
+
+def wait_for_focus(page: Any, selector: str, *, timeout: float = 5000) -> None:
+    """Until the focus is on an element matching the selector (htmx moves it once a swap
+    settles, a moment after the new content shows). Through a locator, not
+    `page.wait_for_function`: Playwright polls a string predicate with eval, which the
+    pages' CSP refuses whenever the first check is false."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(f":is({selector}):focus")).to_have_count(1, timeout=timeout)
 
 
 def tab_to(page: Any, selector: str, *, limit: int = 200) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Centre, User
-from tests.e2e.browser import log_in
+from tests.e2e.browser import log_in, wait_until
 from tests.e2e.conftest import CHROMIUM_ARGS, Console, chromium_path
 from tests.factories import make_case
 
@@ -63,7 +63,7 @@ def test_the_back_button_after_sign_out_shows_no_case(
 
     # A page restored from memory fires no load event: wait for the navigation only.
     page.go_back(wait_until="commit")
-    page.wait_for_function("document.readyState === 'complete'")
+    wait_until(page, "document.readyState === 'complete'")
     assert NAME not in page.content()
     assert case.case_number not in page.content()
     assert "/accounts/login/" in page.url  # the server was asked, and wants a sign-in

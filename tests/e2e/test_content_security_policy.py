@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Centre, Role, User
 from cases import instruments, services
 from cases.models import ContactEntry
-from tests.e2e.browser import in_thread, log_in
+from tests.e2e.browser import in_thread, log_in, wait_until
 from tests.factories import PASSWORD, UserFactory, make_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,7 +38,7 @@ def test_pages_work_under_the_policy(open_page: Any, centre_a: Centre, alice: Us
     assert page.eval_on_selector("nav", "e => getComputedStyle(e).display") == "flex"
 
     page.goto(f"/cases/{case.pk}/")
-    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length > 0")
+    wait_until(page, "!!window.Chart && Object.keys(Chart.instances).length > 0")
 
     # The quick-add posts with htmx and swaps the panel and the timeline in place.
     page.evaluate("window.notReloaded = true")

@@ -14,7 +14,7 @@ from accounts.models import Centre, User
 from cases.choices import ContactSource
 from cases.models import Case, ContactEntry
 from outreach.models import IbashoAttendance, IbashoSession
-from tests.e2e.browser import in_thread, log_in, session_running_now
+from tests.e2e.browser import in_thread, log_in, session_running_now, wait_for_focus
 from tests.factories import make_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,7 +67,7 @@ def test_checking_in_and_out_at_the_door_with_keyboard_and_touch(
     assert page.input_value("#checkin-q") == ""
     # htmx gives the new search box the focus (autofocus) once the swap settles, a moment
     # after the row appears: waited for, not read at once (a busy machine was slower).
-    page.wait_for_function("document.activeElement?.id === 'checkin-q'", timeout=5000)
+    wait_for_focus(page, "#checkin-q")
     assert page.locator("[data-testid=checkin-result]").count() == 0
 
     # By tapping: the name typed on the screen keyboard, the result's button tapped.

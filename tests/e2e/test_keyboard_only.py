@@ -34,8 +34,9 @@ from tests.e2e.browser import (
     session_running_now,
     sign_in,
     tab_to,
+    wait_for_focus,
 )
-from tests.factories import make_case, make_visit
+from tests.factories import make_case, make_programme, make_visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,10 +68,6 @@ def assert_focus_on_error(page: Any, control_id: str) -> None:
     assert now["invalid"] == "true"
     error = page.locator(f"#{control_id} ~ .invalid-feedback").first.inner_text().strip()
     assert error and error in now["described"], (error, now["described"])
-
-
-def wait_for_focus(page: Any, selector: str) -> None:
-    page.wait_for_function("s => document.activeElement?.matches(s) ?? false", arg=selector)
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
@@ -247,22 +244,7 @@ def test_the_ibasho_door_check_in_and_check_out_by_keyboard(
 def test_the_family_programme_attendance_register_by_keyboard(
     open_page: Any, centre_a: Centre, alice: User
 ) -> None:
-    first = timezone.localtime().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=8)
-    programme = family_services.programme_create(
-        centre=centre_a,
-        by=alice,
-        fields={
-            "kind": "craft",
-            "title": "CRAFT講座",
-            "starts_on": first.date(),
-            "ends_on": first.date() + dt.timedelta(days=30),
-            "capacity": 20,
-        },
-        facilitators=[alice],
-        sessions=family_services.weekly_sessions(
-            first_start=first, minutes=90, count=2, place="2階"
-        ),
-    )
+    programme = make_programme(centre_a, alice, count=2, capacity=20)
     mothers = []
     for given, kana in (("花子", "はなこ"), ("和子", "かずこ")):
         member = family_services.member_add(

@@ -14,7 +14,7 @@ from cases.models import Case
 from records import services
 from records.models import ImportJob, ImportStatus
 from records.services import imports as import_services
-from tests.e2e.browser import in_thread
+from tests.e2e.browser import in_thread, wait_until
 from tests.e2e.checks import axe_violations, vnu_errors
 from tests.e2e.conftest import open_page  # noqa: F401 (the browser tests' fixture)
 from tests.factories import client_for
@@ -105,7 +105,7 @@ def test_the_progress_bar_polls_and_the_page_turns_into_the_report(
     page.goto(f"/records/import/{job.pk}/")
     assert page.get_attribute("progress", "value") == "3"
     in_thread(lambda: ImportJob.objects.filter(pk=job.pk).update(rows_checked=5))
-    page.wait_for_function("() => document.querySelector('progress')?.value === 5")
+    wait_until(page, "document.querySelector('progress')?.value === 5")
     # The worker's turn: the next poll finds the job checked and the page reloads.
     monkeypatch.setattr(import_services, "INLINE_MAX_BYTES", 0)
     assert in_thread(lambda: services.import_run(job_id=job.pk)) == ImportStatus.CHECKED
