@@ -355,13 +355,10 @@ class Case(PersonName, models.Model):
 
     @property
     def risk_flags(self) -> list[str]:
-        flags = [
-            (self.risk_self_harm, _("自傷・自殺のおそれ")),
-            (self.risk_violence, _("家庭内暴力")),
-            (self.risk_8050, _("8050世帯")),
-            (self.risk_parent_ill, _("親の病気・要介護")),
-        ]
-        return [str(label) for on, label in flags if on]
+        flags = self.risk_flags_without_self_harm
+        if self.risk_self_harm:
+            flags.insert(0, str(_("自傷・自殺のおそれ")))
+        return flags
 
     @property
     def risk_flags_without_self_harm(self) -> list[str]:

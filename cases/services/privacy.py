@@ -20,7 +20,7 @@ BREAK_GLASS_REASON_MIN_LENGTH = 10
 
 def sensitive_share(*, case: Case, by: User, user: User, ip: str | None = None) -> SensitiveShare:
     """A manager of the case's centre shares its 要配慮個人情報 with a counsellor of the centre."""
-    if not (case_access.in_reach(by, case) and access.can(by, "case.share_sensitive")):
+    if not case_access.permits(by, case, "case.share_sensitive"):
         raise ValidationError(_("この操作はできません。"))
     if (
         user.role != Role.COUNSELLOR

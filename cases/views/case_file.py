@@ -94,9 +94,9 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context["scripts"] = hooks.page_scripts(
         trend_scripts, *(panel["scripts"] for panel in context["panels"])
     )
-    if case_access.in_reach(user, case) and access.can(user, "case.share_sensitive"):
+    if case_access.permits(user, case, "case.share_sensitive"):
         context["shares"] = selectors.live_shares(case)
-    if case_access.in_reach(user, case) and access.can(user, "audit.view"):
+    if case_access.permits(user, case, "audit.view"):
         context["viewers"] = selectors.case_viewers(case)
     return render(request, "cases/detail.html", context)
 

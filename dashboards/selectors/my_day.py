@@ -168,7 +168,7 @@ def _todays_duties(user: User, today: dt.date) -> QuerySet[StaffBooking]:
 @dataclass(frozen=True)
 class MyCases:
     silent: list[Case] = field(default_factory=list)  # escalated first, then longest silent
-    plans_due: list[Case] = field(default_factory=list)  # with plan_id and plan_review_on
+    plans_due: list[Case] = field(default_factory=list)  # with plan_id
 
 
 def my_cases(user: User, *, today: dt.date | None = None) -> MyCases:
@@ -180,14 +180,11 @@ def my_cases(user: User, *, today: dt.date | None = None) -> MyCases:
     silent = Q(silence_stage__in=SILENT_STAGES)
     due = Q(
         status=CaseStatus.OPEN,
-        plan_review_on__lte=today + dt.timedelta(days=PLAN_REVIEW_DAYS_AHEAD),
+        current_plan_review_on__lte=today + dt.timedelta(days=PLAN_REVIEW_DAYS_AHEAD),
     )
     cases = list(
         access.scoped(Case.objects.filter(primary_counsellor=user), user)
-        .annotate(
-            plan_id=Subquery(current_plan.values("pk")[:1]),
-            plan_review_on=Subquery(current_plan.values("review_on")[:1]),
-        )
+        .annotate(plan_id=Subquery(current_plan.values("pk")[:1]))
         .annotate(plan_due=ExpressionWrapper(due, output_field=BooleanField()))
         .filter(silent | Q(plan_due=True))
         .select_related("centre")
@@ -198,6 +195,7 @@ def my_cases(user: User, *, today: dt.date | None = None) -> MyCases:
             "silence_stage",
             "silence_clock_started_at",
             "last_two_way_contact_at",
+            "current_plan_review_on",
         )
         .order_by("id")
     )
@@ -211,7 +209,7 @@ def my_cases(user: User, *, today: dt.date | None = None) -> MyCases:
         ),
         plans_due=sorted(
             (case for case in cases if case.plan_due),  # type: ignore[attr-defined]
-            key=lambda case: case.plan_review_on,  # type: ignore[attr-defined]
+            key=lambda case: case.current_plan_review_on or today,  # set: the filter read it
         ),
     )
 

@@ -28,7 +28,7 @@ from outreach.selectors.calendar import VisitItem
 register = template.Library()
 
 
-Link = tuple[int, str]  # dashboards.views.manager.Link
+Link = tuple[int, str]  # a number and the URL of the list of exactly those records
 
 
 def _link(link: Link) -> str:

@@ -19,6 +19,7 @@ from cases.choices import Severity, SupportStage
 from dashboards.replica import reading_from_replica
 from dashboards.selectors import manager as selectors
 from dashboards.selectors.manager import CaseCounts, DashboardScope, Trends, UpcomingVisits
+from dashboards.templatetags.dashboard_tables import Link
 
 SCRIPTS = ["vendor/chartjs/chart.umd.min.js", "js/bar-charts.js"]
 
@@ -86,9 +87,6 @@ def _caseload(scope: DashboardScope, counts: CaseCounts) -> dict[str, dict[str, 
         "stage": _table(links, counts, "support_stage", stages, counts.stage_totals),
         "severity": _table(links, counts, "severity", severities, counts.severity_totals),
     }
-
-
-Link = tuple[int, str]  # a number and the URL of the list of exactly those records
 
 
 def _table(
