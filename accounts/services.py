@@ -56,6 +56,21 @@ def audit_record(
     )
 
 
+def audit_export(
+    *, user: User, centre: Centre, ip: str | None, details: Iterable[str]
+) -> AuditEvent:
+    """A download of a centre's records (its book, statistics, disposal log): who, which
+    centre and what (shape, format, rows), never a value."""
+    return audit_record(
+        user=user,
+        action=AuditAction.EXPORT,
+        obj=centre,
+        centre_id=centre.pk,
+        ip=ip,
+        changed_fields=details,
+    )
+
+
 # What an auditor needs to follow about an account: who it is, what it may do, where.
 USER_AUDITED_FIELDS = frozenset(
     {"username", "display_name", "email", "role", "centres", "is_active", "is_staff",

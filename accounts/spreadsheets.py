@@ -5,6 +5,9 @@ definition."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable
 from typing import Any
 
 # A spreadsheet reads a cell starting with one of these as a formula (a tab or carriage return
@@ -19,3 +22,14 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def csv_text(rows: Iterable[Iterable[Any]]) -> str:
+    """Rows as a CSV Excel opens as UTF-8 (a BOM first), every cell neutralised: the one
+    writer of the app's small CSV downloads (the large centre book streams its own lines,
+    records.exports.csv_lines)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([neutralise(value) for value in row])
+    return "\ufeff" + buffer.getvalue()

@@ -8,7 +8,6 @@ injection (a centre's name is typed by people), as OWASP recommends for any expo
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from accounts.spreadsheets import neutralise
+from accounts.spreadsheets import csv_text, neutralise
 from dashboards.statistics import Report, Table
 
 
@@ -61,11 +60,7 @@ def csv_rows(report: Report) -> Iterator[list[Any]]:
 
 
 def csv_bytes(report: Report) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in csv_rows(report):
-        writer.writerow([neutralise(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_text(csv_rows(report)).encode("utf-8")
 
 
 _THIN = Side(style="thin")

@@ -15,8 +15,8 @@ from django.utils.http import urlencode
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest
-from accounts.models import AuditAction, Centre
-from accounts.services import audit_record, client_ip
+from accounts.models import Centre
+from accounts.services import audit_export, client_ip
 from accounts.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from dashboards import exports
 from dashboards.forms.statistics import ALL_CENTRES, StatisticsForm, default_data
@@ -77,13 +77,11 @@ def _export(
     content = write(report)
     with transaction.atomic():
         for centre in report.centres:
-            audit_record(
+            audit_export(
                 user=request.user,
-                action=AuditAction.EXPORT,
-                obj=centre,
-                centre_id=centre.pk,
+                centre=centre,
                 ip=client_ip(request),
-                changed_fields=["statistics", report.period.slug, extension],
+                details=["statistics", report.period.slug, extension],
             )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = (

@@ -5,8 +5,6 @@ An export is on the audit trail (its number of rows, never a value)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 
 from django.core.paginator import Paginator
@@ -18,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
-from accounts.models import AuditAction, Centre, User
-from accounts.services import audit_record, client_ip
-from accounts.spreadsheets import CSV_CONTENT_TYPE, neutralise
+from accounts.models import Centre, User
+from accounts.services import audit_export, client_ip
+from accounts.spreadsheets import CSV_CONTENT_TYPE, csv_text
 from accounts.templatetags.tsunagu import jdate, jdatetime
 from cases.models import DisposalRecord
 
@@ -73,24 +71,18 @@ def _csv_rows(records: Iterable[DisposalRecord]) -> Iterable[list[str]]:
 def disposal_log_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The whole log of the user's centres, as a CSV Excel opens (UTF-8 with a BOM)."""
     records = list(disposal_records_for(request.user))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in _csv_rows(records):
-        writer.writerow([neutralise(value) for value in row])
     for centre in Centre.objects.filter(pk__in=access.centre_ids(request.user)):
-        audit_record(
+        audit_export(
             user=request.user,
-            action=AuditAction.EXPORT,
-            obj=centre,
-            centre_id=centre.pk,
+            centre=centre,
             ip=client_ip(request),
-            changed_fields=[
+            details=[
                 "shape:disposal_log",
                 "format:csv",
                 f"rows:{sum(1 for r in records if r.centre_id == centre.pk)}",
             ],
         )
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type=CSV_CONTENT_TYPE)
+    response = HttpResponse(csv_text(_csv_rows(records)), content_type=CSV_CONTENT_TYPE)
     name = f"disposal-log-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

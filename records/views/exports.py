@@ -10,8 +10,7 @@ from django.shortcuts import render
 
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest
-from accounts.models import AuditAction
-from accounts.services import audit_record, client_ip
+from accounts.services import audit_export, client_ip
 from accounts.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from records import exports
 from records.forms.export import ExportForm
@@ -45,13 +44,11 @@ def export_page(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHt
 def _download(
     request: AuthenticatedHttpRequest, export: exports.Export, file_format: str
 ) -> HttpResponse | StreamingHttpResponse:
-    audit_record(
+    audit_export(
         user=request.user,
-        action=AuditAction.EXPORT,
-        obj=export.centre,
-        centre_id=export.centre.pk,
+        centre=export.centre,
         ip=client_ip(request),
-        changed_fields=[
+        details=[
             f"shape:{export.shape.key}",
             f"format:{file_format}",
             f"rows:{export.count()}",

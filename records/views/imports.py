@@ -5,8 +5,6 @@ progress, polled with htmx. Another centre's import is a 404 before any 403."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from django.contrib import messages
@@ -21,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from accounts.access import AuthenticatedHttpRequest, permission_required
 from accounts.services import client_ip
-from accounts.spreadsheets import CSV_CONTENT_TYPE, neutralise
+from accounts.spreadsheets import CSV_CONTENT_TYPE, csv_text
 from cases.views.helpers import apply_errors
 from records import services
 from records.forms.imports import ColumnsForm, ConfirmForm, ReadAsForm, UploadForm
@@ -187,12 +185,11 @@ def import_issues_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     """The rows that can't be imported, as a CSV Excel opens (UTF-8 with a BOM): row number,
     column, reason. No cell of the file is in it."""
     job = _job(request, pk)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_("行"), _("列"), _("理由")])
-    for line, column, reason in selectors.issues_of(job).values_list("line", "column", "reason"):
-        writer.writerow([line, neutralise(column), neutralise(reason)])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type=CSV_CONTENT_TYPE)
+    rows = [
+        [_("行"), _("列"), _("理由")],
+        *selectors.issues_of(job).values_list("line", "column", "reason"),
+    ]
+    response = HttpResponse(csv_text(rows), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rows.csv"'
     return response
 
