@@ -456,6 +456,7 @@ LOG_PROBLEM = re.compile(r"Traceback|\bERROR\b|\bCRITICAL\b|WORKER TIMEOUT|\[ERR
 
 
 LOG_WARNING = re.compile(r"\bWARNING\b|\[WARNING\]")
+LOG_RAISED = re.compile(r"[\w.]+(Error|Exception|Timeout|Warning)\b")
 
 
 def server_log(path: Path) -> dict[str, Any]:
@@ -464,9 +465,19 @@ def server_log(path: Path) -> dict[str, Any]:
     lines = path.read_text(errors="replace").splitlines()
     problems = [line for line in lines if LOG_PROBLEM.search(line)]
     warnings = [line for line in lines if LOG_WARNING.search(line)]
+    # What each traceback ended with (the exception and its message), to say what failed.
+    raised = [
+        line
+        for line, following in zip(lines, [*lines[1:], ""], strict=True)
+        if line
+        and not line.startswith((" ", "Traceback"))
+        and LOG_RAISED.match(line)
+        and not following.startswith(" ")
+    ]
     return {
         "problems": len(problems),
         "first": problems[:20],
+        "raised": sorted(set(raised))[:20],
         "warnings": len(warnings),
         "first_warnings": warnings[:10],
     }
@@ -859,6 +870,8 @@ def markdown(results: dict[str, Any]) -> str:
     problems = results.get("server_log", {}).get("problems", 0)
     if problems:
         lines += ["", f"The server logged {problems} error line(s); see the JSON."]
+        raised = results["server_log"].get("raised", [])
+        lines += [f"- `{line}`" for line in raised]
     return "\n".join(lines) + "\n"
 
 

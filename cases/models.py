@@ -301,6 +301,26 @@ class Case(PersonName, models.Model):
             # an index range read in order, not a sort of the centre's every case, and the
             # unfiltered count an index-only scan.
             models.Index(fields=["centre", "-updated_at", "-id"], name="case_centre_recent"),
+            # A centre's new cases of a period (the dashboard's monthly trend, the statistics'
+            # new cases, the list's `opened` filter): a range, not the centre's every row.
+            models.Index(fields=["centre", "first_contact_date"], name="case_centre_opened"),
+            # The managers' caseload (dashboards.selectors.manager.case_counts): a centre's
+            # open and paused cases with every column it counts, read from the index alone
+            # instead of each case's page of the table (docs/performance.md).
+            models.Index(
+                fields=["centre", "primary_counsellor"],
+                include=[
+                    "id",
+                    "status",
+                    "support_stage",
+                    "severity",
+                    "silence_stage",
+                    "current_plan_review_on",
+                    "risk_8050",
+                ],
+                condition=~Q(status=CaseStatus.CLOSED),
+                name="case_centre_caseload",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -595,12 +615,33 @@ def validate_contact_time(value: dt.datetime) -> None:
         raise ValidationError(_("日時が古すぎます。年を確認してください。"))
 
 
+# A contact's centre is its case's centre (a case never changes centre: a move opens a new
+# case, cases.services.transfer), copied onto the entry so that a centre's contacts of a
+# period are one range of one index (the dashboard's trends) instead of a
+# probe per case of the centre. The database fills it on every INSERT, and again whenever an
+# UPDATE writes the entry's case or centre, whatever wrote the row (a service, a COPY, the
+# shell): a centre set by hand is put back to the case's.
+CONTACT_CENTRE_FROM_CASE = pgtrigger.Trigger(
+    name="contact_centre_from_case",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert | pgtrigger.UpdateOf("case_id", "centre_id"),
+    func=(
+        "NEW.centre_id := (SELECT centre_id FROM cases_case WHERE id = NEW.case_id); RETURN NEW;"
+    ),
+)
+
+
+@pgtrigger.register(CONTACT_CENTRE_FROM_CASE)
 class ContactEntry(models.Model):
     """相談記録: the one timeline of contact with a case, whatever wrote it."""
 
     # Indexed by contact_case_period, whose first column it is.
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
+    # The case's centre, kept by CONTACT_CENTRE_FROM_CASE; indexed by contact_centre_period.
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="+", db_index=False, editable=False
     )
     occurred_at = models.DateTimeField(_("日時"), validators=[validate_contact_time])
     duration_minutes = models.PositiveSmallIntegerField(_("所要時間（分）"), default=0)
@@ -644,7 +685,10 @@ class ContactEntry(models.Model):
                 fields=["case", "-occurred_at"],
                 include=["channel", "counterpart"],
                 name="contact_case_period",
-            )
+            ),
+            # A centre's contacts of a period counted from the index alone: the dashboard's
+            # monthly trends (docs/performance.md, "The dashboard at a prefecture's scale").
+            models.Index(fields=["centre", "occurred_at"], name="contact_centre_period"),
         ]
         constraints = [
             models.CheckConstraint(

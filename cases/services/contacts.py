@@ -27,8 +27,10 @@ def contact_record(
     """Log a contact. A two-way contact resets the silence clock in the same transaction; a
     one-way attempt (letter left, no answer) is logged but does not."""
     values = {"staff": by, **fields}
-    entry = ContactEntry(case=case, created_by=by, source=source, **values)
-    entry.full_clean(exclude=["case", "created_by", "staff"])
+    entry = ContactEntry(
+        case=case, centre_id=case.centre_id, created_by=by, source=source, **values
+    )
+    entry.full_clean(exclude=["case", "centre", "created_by", "staff"])
     entry.save()
     if entry.two_way:
         case_two_way_contact(case=case, at=entry.occurred_at)
@@ -58,7 +60,7 @@ def contact_correct(
     old_at, old_two_way = entry.occurred_at, entry.two_way
     for name, value in changes.items():
         setattr(entry, name, value)
-    entry.full_clean(exclude=["case", "created_by", "staff"])
+    entry.full_clean(exclude=["case", "centre", "created_by", "staff"])
     entry.save()
     if old_two_way and (entry.occurred_at != old_at or not entry.two_way):
         case_two_way_contact_withdrawn(case=entry.case, at=old_at)
@@ -85,8 +87,12 @@ def contact_record_many(
     entries = []
     for case, fields in contacts:
         values = {"staff": by, **fields}
-        entry = ContactEntry(case=case, created_by=by, source=source, **values)
-        entry.full_clean(exclude=["case", "created_by", "staff"], validate_constraints=False)
+        entry = ContactEntry(
+            case=case, centre_id=case.centre_id, created_by=by, source=source, **values
+        )
+        entry.full_clean(
+            exclude=["case", "centre", "created_by", "staff"], validate_constraints=False
+        )
         entries.append(entry)
     ContactEntry.objects.bulk_create(entries)
     latest: dict[int, ContactEntry] = {}

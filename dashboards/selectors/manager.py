@@ -15,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from django.core.cache import caches
@@ -26,7 +27,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
-    prefetch_related_objects,
 )
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -48,7 +48,7 @@ from families.models import AttendanceStatus, ProgrammeAttendance
 from outreach.models import HomeVisit, IbashoAttendance, VisitAssignment, VisitStatus
 from outreach.selectors.calendar import VisitItem, visit_item
 from outreach.selectors.case_panel import month_starts
-from outreach.services.visits import briefing_prefetch
+from outreach.services.visits import briefing_households
 from reminders.models import Notification
 
 UPCOMING_DAYS = 7
@@ -148,28 +148,38 @@ def severity_param(severity: str) -> str:
 
 
 def case_counts(centre_ids: list[int], *, today: dt.date | None = None) -> CaseCounts:
-    """One GROUP BY over the centres' open and paused cases: the caseload (open cases per
-    counsellor by stage and severity) and, counted in the same pass, the silence stages and
-    overdue plan reviews of open cases and the 80/50 households of open and paused ones (as
-    families.selectors.cases_8050 counts them, pinned by a test)."""
+    """One GROUP BY counsellor over the centres' open and paused cases: the caseload (open
+    cases per counsellor by stage and severity) and, counted in the same pass, the silence
+    stages and overdue plan reviews of open cases and the 80/50 households of open and paused
+    ones (as families.selectors.cases_8050 counts them, pinned by a test)."""
     today = today or timezone.localdate()
+    open_case = Q(status=CaseStatus.OPEN)
+    by_stage = {
+        f"stage_{stage}": Count("pk", filter=open_case & Q(support_stage=stage)) for stage in STAGES
+    }
+    by_severity = {
+        f"severity_{severity}": Count("pk", filter=open_case & Q(severity=severity))
+        for severity in SEVERITIES
+    }
     groups = (
         Case.objects.filter(centre_id__in=centre_ids)
         .exclude(status=CaseStatus.CLOSED)
-        # Grouped on the counsellor's id alone, their name columns taken with MAX() (one
-        # value per id): four short keys to sort and group on, not eight with four texts
-        # (sorting 6,500 rows on them was over a quarter of the statement;
-        # docs/performance.md "The dashboard's Python and its caseload statement").
-        .values("status", "support_stage", "severity", "primary_counsellor_id")
+        # A row per counsellor (some fifty), each number a filtered count of it: grouping on
+        # status, stage and severity as well made a thousand rows for Python to add up
+        # (docs/performance.md "The dashboard's Python and its caseload statement"). The
+        # name columns are taken with MAX() (one value per id): one short key to group on.
+        .values("primary_counsellor_id")
         .annotate(
             counsellor_username=Max("primary_counsellor__username"),
             counsellor_display_name=Max("primary_counsellor__display_name"),
             counsellor_first_name=Max("primary_counsellor__first_name"),
             counsellor_last_name=Max("primary_counsellor__last_name"),
-            n=Count("pk"),
-            reminded=Count("pk", filter=Q(silence_stage=SilenceStage.REMINDED)),
-            escalated=Count("pk", filter=Q(silence_stage=SilenceStage.ESCALATED)),
-            plan_overdue=Count("pk", filter=plan_review_overdue(today)),
+            n=Count("pk", filter=open_case),
+            **by_stage,
+            **by_severity,
+            reminded=Count("pk", filter=open_case & Q(silence_stage=SilenceStage.REMINDED)),
+            escalated=Count("pk", filter=open_case & Q(silence_stage=SilenceStage.ESCALATED)),
+            plan_overdue=Count("pk", filter=open_case & plan_review_overdue(today)),
             households_8050=Count("pk", filter=Q(risk_8050=True)),
             missing_contingency=Count(
                 "pk", filter=Q(risk_8050=True, contingency_plan__isnull=True)
@@ -177,30 +187,31 @@ def case_counts(centre_ids: list[int], *, today: dt.date | None = None) -> CaseC
         )
         .order_by()
     )
-    rows: dict[int | None, CaseloadRow] = {}
+    rows: list[CaseloadRow] = []
     totals: dict[str, int] = defaultdict(int)
     stage_totals: dict[str, int] = dict.fromkeys(STAGES, 0)
     severity_totals: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
-    for group in groups:
-        totals["households_8050"] += group["households_8050"]
-        totals["missing_contingency"] += group["missing_contingency"]
-        if group["status"] != CaseStatus.OPEN:
-            continue
+    counted: Iterable[Mapping[str, Any]] = groups  # a row per counsellor, the counts by name
+    for group in counted:
         for name in ("n", "reminded", "escalated", "plan_overdue"):
             totals[name] += group[name]
-        stage, severity, n = group["support_stage"], group["severity"], group["n"]
-        row = rows.get(group["primary_counsellor_id"])
-        if row is None:
-            row = rows[group["primary_counsellor_id"]] = _caseload_row(group)
-        row.by_stage[stage] = row.by_stage.get(stage, 0) + n
-        row.by_severity[severity] = row.by_severity.get(severity, 0) + n
-        row.total += n
-        row.silent += group["reminded"] + group["escalated"]
-        stage_totals[stage] = stage_totals.get(stage, 0) + n
-        severity_totals[severity] = severity_totals.get(severity, 0) + n
-    ordered = sorted(
-        rows.values(), key=lambda r: (r.counsellor_id is None, r.name, r.counsellor_id or 0)
-    )
+        totals["households_8050"] += group["households_8050"]
+        totals["missing_contingency"] += group["missing_contingency"]
+        if not group["n"]:
+            continue  # only paused cases: no caseload row
+        row = _caseload_row(group)
+        for stage in STAGES:
+            if n := group[f"stage_{stage}"]:
+                row.by_stage[stage] = n
+                stage_totals[stage] += n
+        for severity in SEVERITIES:
+            if n := group[f"severity_{severity}"]:
+                row.by_severity[severity] = n
+                severity_totals[severity] += n
+        row.total = group["n"]
+        row.silent = group["reminded"] + group["escalated"]
+        rows.append(row)
+    ordered = sorted(rows, key=lambda r: (r.counsellor_id is None, r.name, r.counsellor_id or 0))
     return CaseCounts(
         rows=ordered,
         stage_totals=stage_totals,
@@ -273,65 +284,97 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-# What the table and the calendar's rule (visit_item, briefing_key, checkout_overdue) read:
-# a row per assignment joins five tables, and building their whole rows (a case has some
-# fifty columns) cost 23 of the page's 106 ms of CPU (now ≈ 15). A column read later
+# What the table and the calendar's rule (visit_item, briefing_key, checkout_overdue) read of
+# the visits, and of their staff. A row per assignment with its visit, case and user built
+# six model instances per row (some 1,200 a request at 100k cases, half of them copies of the
+# same visit): now the visits are read once each, and the staff as plain values made into
+# one user per person (docs/performance.md, "The dashboard's visits"). A column read later
 # would be a query per visit: the query-count test at 1× and 20× catches it.
-_UPCOMING_COLUMNS = (
+_UPCOMING_VISIT_COLUMNS = (
+    "status",
+    "starts_at",
+    "ends_at",
+    "checked_out_at",
+    "centre__name",
+    "centre__safety_checkout_grace_minutes",
+    "case__number",
+    "case__person_aware",
+    "case__risk_self_harm",
+    "case__risk_violence",
+    "case__risk_8050",
+    "case__risk_parent_ill",
+    "case__centre__case_number_prefix",
+)
+_UPCOMING_STAFF_COLUMNS = (
+    "visit_id",
     "briefing_acknowledged_at",
     "briefing_key",
+    "user_id",
     "user__username",
     "user__display_name",
     "user__first_name",
     "user__last_name",
-    "visit__status",
-    "visit__starts_at",
-    "visit__ends_at",
-    "visit__checked_out_at",
-    "visit__centre__name",
-    "visit__centre__safety_checkout_grace_minutes",
-    "visit__case__number",
-    "visit__case__person_aware",
-    "visit__case__risk_self_harm",
-    "visit__case__risk_violence",
-    "visit__case__risk_8050",
-    "visit__case__risk_parent_ill",
-    "visit__case__centre__case_number_prefix",
 )
+
+
+def _upcoming_staff(visit_ids: list[int]) -> dict[int, list[VisitAssignment]]:
+    """Each visit's staff (by name, as the calendar lists them), from plain values: an
+    assignment with just what `has_acknowledged` reads, and one user per person."""
+    staff: dict[int, list[VisitAssignment]] = {visit_id: [] for visit_id in visit_ids}
+    users: dict[int, User] = {}
+    rows = (
+        VisitAssignment.objects.filter(visit_id__in=visit_ids)
+        .order_by("user__display_name", "user_id")
+        .values_list(*_UPCOMING_STAFF_COLUMNS)
+    )
+    for visit_id, acknowledged_at, key, user_id, username, display, first, last in rows:
+        user = users.get(user_id)
+        if user is None:
+            user = users[user_id] = User(
+                pk=user_id,
+                username=username,
+                display_name=display,
+                first_name=first,
+                last_name=last,
+            )
+        staff[visit_id].append(
+            VisitAssignment(
+                visit_id=visit_id,
+                user=user,
+                briefing_acknowledged_at=acknowledged_at,
+                briefing_key=key,
+            )
+        )
+    return staff
 
 
 def upcoming_visits(centre_ids: list[int], *, today: dt.date | None = None) -> UpcomingVisits:
     """The visits still ahead from today to six days on (Tokyo days), with what is still to
-    do, judged as the visits calendar judges it (outreach.selectors.calendar.visit_item). Two
-    queries: the staff assignments with their visit, case and user (a visit always has
-    staff), and the households of those cases."""
+    do, judged as the visits calendar judges it (outreach.selectors.calendar.visit_item).
+    Three queries: the visits with their case, their staff, and the households of those
+    cases."""
     today = today or timezone.localdate()
     last_day = today + dt.timedelta(days=UPCOMING_DAYS - 1)
-    assignments = (
-        VisitAssignment.objects.filter(
-            visit__centre_id__in=centre_ids,
-            visit__status__in=_AHEAD,
-            visit__starts_at__gte=_day_start(today),
-            visit__starts_at__lt=_day_start(last_day + dt.timedelta(days=1)),
+    visits = list(
+        HomeVisit.objects.filter(
+            centre_id__in=centre_ids,
+            status__in=_AHEAD,
+            starts_at__gte=_day_start(today),
+            starts_at__lt=_day_start(last_day + dt.timedelta(days=1)),
         )
-        .select_related("visit__case__centre", "visit__centre", "user")
-        .only(*_UPCOMING_COLUMNS)
-        .order_by("visit__starts_at", "visit_id", "user__display_name", "user_id")
+        .select_related("case__centre", "centre")
+        .only(*_UPCOMING_VISIT_COLUMNS)
+        .order_by("starts_at", "id")
     )
-    visits: dict[int, tuple[HomeVisit, list[VisitAssignment]]] = {}
-    for assignment in assignments:
-        visits.setdefault(assignment.visit_id, (assignment.visit, []))[1].append(assignment)
-    # The briefing's facts include the household: one query more.
-    prefetch_related_objects(
-        [visit.case for visit, _staff in visits.values()],
-        briefing_prefetch(to_case="", key_only=True),
-    )
+    staff = _upcoming_staff([visit.pk for visit in visits])
+    # The briefing's facts include the household.
+    households = briefing_households(visit.case_id for visit in visits)
     items = []
-    for visit, staff in visits.values():
+    for visit in visits:
         # What prefetch_related("assignments") would have stored: the calendar's one rule
         # then reads it without another query.
-        visit._prefetched_objects_cache = {"assignments": staff}  # type: ignore[attr-defined]
-        items.append(visit_item(visit))
+        visit._prefetched_objects_cache = {"assignments": staff[visit.pk]}  # type: ignore[attr-defined]
+        items.append(visit_item(visit, households[visit.case_id]))
     return UpcomingVisits(items=items, first_day=today, last_day=last_day)
 
 
@@ -369,6 +412,27 @@ def _monthly(queryset: QuerySet[Any], name: str, month: TruncMonth) -> QuerySet[
     )
 
 
+def _month_by_month(
+    queryset: QuerySet[Any], name: str, field_name: str, months: list[dt.date], end: dt.date
+) -> list[QuerySet[Any]]:
+    """`_monthly` for a big series (a centre's contacts: 87,000 a year at 100k cases): one
+    COUNT(*) per month over its index range, instead of truncating every row's time to its
+    Tokyo month to group on it (twelve months of one centre 46 → 15 ms)."""
+    return [
+        queryset.filter(
+            **{f"{field_name}__gte": _day_start(first), f"{field_name}__lt": _day_start(following)}
+        )
+        .annotate(
+            series=Value(name, output_field=CharField()),
+            month=Value(first, output_field=DateField()),
+        )
+        .values("series", "month")
+        .annotate(n=Count("*"))
+        .order_by()
+        for first, following in pairwise([*months, end])
+    ]
+
+
 def _total(queryset: QuerySet[Any], name: str) -> QuerySet[Any]:
     return (
         queryset.annotate(
@@ -397,7 +461,8 @@ def trends(
     centre_ids: list[int], *, all_centre_ids: list[int], today: dt.date | None = None
 ) -> Trends:
     """New cases (by the month of first contact, as the case list's `opened` filter), contacts
-    (every entry of the log: 延件数), ibasho attendance (named and walk-ins, by arrival) and
+    (every entry of the log: 延件数), ibasho attendance (named and walk-ins, by the session's
+    start) and
     family-class attendance (attended, by the session's start) per Tokyo month over the last
     twelve months, and the failed notifications and missing check-outs now. Those two are
     counted over all the user's centres (`all_centre_ids`), as the pages they link to (the
@@ -412,8 +477,13 @@ def trends(
     past: dict[str, dict[dt.date, int]] | None = cache.get(key)
     start = current if past is not None else months[0]
     start_at, end_at = _day_start(start), _day_start(end)
+    # By the month of the session, as the statistics count them and the calendar each month
+    # links to lists them: a centre's sessions of the months, then each one's attendances
+    # from an index (by arrival, every centre's attendances of the months were scanned).
     ibasho = IbashoAttendance.objects.filter(
-        session__centre_id__in=centre_ids, arrived_at__gte=start_at, arrived_at__lt=end_at
+        session__centre_id__in=centre_ids,
+        session__starts_at__gte=start_at,
+        session__starts_at__lt=end_at,
     )
     parts = [
         _monthly(
@@ -425,15 +495,22 @@ def trends(
             "new_cases",
             TruncMonth("first_contact_date", output_field=DateField()),
         ),
-        _monthly(
-            ContactEntry.objects.filter(
-                case__centre_id__in=centre_ids, occurred_at__gte=start_at, occurred_at__lt=end_at
-            ),
+        *_month_by_month(
+            ContactEntry.objects.filter(centre_id__in=centre_ids),
             "contacts",
-            _month("occurred_at"),
+            "occurred_at",
+            [month for month in months if month >= start],
+            end,
         ),
-        _monthly(ibasho.filter(case__isnull=False), "ibasho_named", _month("arrived_at")),
-        _monthly(ibasho.filter(case__isnull=True), "ibasho_walk_ins", _month("arrived_at")),
+        _monthly(ibasho.filter(case__isnull=False), "ibasho_named", _month("session__starts_at")),
+        # A walk-in's attendance has no case, so a nickname (attendance_of_someone): said
+        # outright, the planner reads each session's walk-ins from walk_in_once_per_session
+        # instead of every centre's attendances without a case.
+        _monthly(
+            ibasho.filter(case__isnull=True, walk_in__isnull=False),
+            "ibasho_walk_ins",
+            _month("session__starts_at"),
+        ),
         _monthly(
             ProgrammeAttendance.objects.filter(
                 session__programme__centre_id__in=centre_ids,
@@ -465,7 +542,7 @@ def trends(
     for row in first.union(*others, all=True):
         if row["month"] is None:
             totals[row["series"]] = row["n"]
-        else:
+        elif row["n"]:  # a month counted by _month_by_month may be empty: as if not grouped
             series[row["series"]][row["month"]] = row["n"]
     if past is None:
         past = {

@@ -41,7 +41,7 @@ from outreach.models import (
     VisitAssignment,
 )
 from outreach.selectors.calendar import week_start
-from outreach.services.visits import briefing_key, briefing_prefetch
+from outreach.services.visits import briefing_households, briefing_key
 from reminders.models import Notification
 from reminders.selectors import inbox
 
@@ -91,7 +91,7 @@ def my_visits(user: User, *, today: dt.date | None = None) -> MyVisits:
     today = today or timezone.localdate()  # Asia/Tokyo
     sunday = week_start(today)
     briefing_until = today + dt.timedelta(days=BRIEFING_DAYS_AHEAD + 1)
-    assignments = (
+    assignments = list(
         access.scoped(VisitAssignment.objects.filter(user=user), user, centre_field="visit__centre")
         .filter(
             visit__starts_at__gte=_day_start(sunday),
@@ -115,16 +115,19 @@ def my_visits(user: User, *, today: dt.date | None = None) -> MyVisits:
             "visit__case__person_aware",
             "visit__case__centre__case_number_prefix",
         )
-        # What briefing_key reads besides the case: one query for the fortnight's households.
-        .prefetch_related(briefing_prefetch("visit__case__", key_only=True))
         .order_by("visit__starts_at", "visit_id")
     )
+    # What briefing_key reads besides the case: one query for the fortnight's households.
+    households = briefing_households({a.visit.case.pk for a in assignments})
     today_rows: list[MyVisit] = []
     to_brief: list[MyVisit] = []
     this_week = 0
     for assignment in assignments:
         visit = assignment.visit
-        row = MyVisit(visit, assignment.has_acknowledged(briefing_key(visit.case)))
+        row = MyVisit(
+            visit,
+            assignment.has_acknowledged(briefing_key(visit.case, households[visit.case.pk])),
+        )
         day = timezone.localdate(visit.starts_at)
         if day == today:
             today_rows.append(row)

@@ -1,9 +1,9 @@
-"""`{% caseload_rows %}`, `{% caseload_footer %}` and `{% upcoming_visit_rows %}`: the managers'
-dashboard's two big tables written in Python, not by the template language, as the case
+"""`{% caseload_rows %}`, `{% caseload_footer %}`, `{% upcoming_visit_rows %}` and
+`{% trend_rows %}`: the managers' dashboard's big tables written in Python, not by the template language, as the case
 page's timeline is (cases/templatetags/timeline.py).
 
-At 100k cases the caseload is 50 counsellors × 12 linked cells in two tables and the coming
-week some 100 visits; in the template every cell cost several variable resolutions, an
+At 100k cases the caseload is 50 counsellors × 12 linked cells in two tables, the coming
+week some 100 visits and the trends four tables of twelve months; in the template every cell cost several variable resolutions, an
 `{% if %}` and escapes, every visit row a `{% url %}`, a `get_status_display()`, a
 `{% blocktranslate %}` and lazy labels (docs/performance.md "The dashboard's Python and its
 caseload statement"). Here the fixed words are translated once a table, and each row is a few
@@ -17,6 +17,7 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -100,3 +101,27 @@ def upcoming_visit_rows(items: Iterable[VisitItem], show_centre: bool) -> SafeSt
             f"<td>{todo or nothing}</td></tr>"
         )
     return mark_safe("\n".join(rows))  # noqa: S308 (every value above is escaped)
+
+
+@register.simple_tag
+def trend_rows(chart: dict[str, Any]) -> SafeString:
+    """A trend's table body, a row per month (dashboards.views.manager._charts): a month's
+    count links to its list where there is one; the new cases' links carry `data-count`
+    (their list has exactly that many rows)."""
+    counted = ' data-count="{}"' if chart["key"] == "new_cases" else ""
+    key = escape(chart["key"])
+    rows = []
+    for row in chart["rows"]:
+        url = escape(row["url"]) if row["url"] else ""
+        cells = "".join(
+            f'<td class="text-end"><a href="{url}"{counted.format(count)}>{count}</a></td>'
+            if url and count
+            else f'<td class="text-end">{count}</td>'
+            for count in row["counts"]
+        )
+        month = row["month"]
+        rows.append(
+            f'<tr data-testid="trend-{key}-{month:%Y-%m}"><th scope="row" class="fw-normal">'
+            f"{escape(date_format(month, 'YEAR_MONTH_FORMAT'))}</th>{cells}</tr>"
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 (every value above is escaped or a number)

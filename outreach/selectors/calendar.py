@@ -28,7 +28,7 @@ from outreach.models import (
     VisitAssignment,
     VisitStatus,
 )
-from outreach.services.visits import BRIEFING_PREFETCH, briefing_key
+from outreach.services.visits import BRIEFING_PREFETCH, HouseholdFacts, briefing_key
 
 # Sunday first, as Japanese calendars are laid out.
 SUNDAY_FIRST = calendar.Calendar(firstweekday=calendar.SUNDAY)
@@ -131,10 +131,11 @@ class VisitItem:
         return self.visit.is_called_off
 
 
-def visit_item(visit: HomeVisit) -> VisitItem:
-    """From the visit's prefetched assignments (with their users) and its case."""
+def visit_item(visit: HomeVisit, household: list[HouseholdFacts] | None = None) -> VisitItem:
+    """From the visit's prefetched assignments (with their users) and its case, and the
+    case's household as briefing_key reads it (prefetched, or given: briefing_households)."""
     assignments = list(visit.assignments.all())
-    key = briefing_key(visit.case)
+    key = briefing_key(visit.case, household)
     briefed = sum(1 for a in assignments if a.has_acknowledged(key))
     return VisitItem(
         visit=visit,

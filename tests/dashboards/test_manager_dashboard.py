@@ -408,6 +408,22 @@ def test_monthly_trends_in_tokyo_months(as_mallory, data):
     assert "js/bar-charts.js" in html
 
 
+def test_an_ibasho_session_s_attendance_counts_in_the_session_s_month(
+    as_mallory, alice, centre_a, data
+):
+    """An evening session of 30 April (Tokyo) someone arrives at after midnight: counted in
+    April, as the statistics count the session's attendances and as the calendar the month
+    links to lists the session (docs/statistics.md, 居場所)."""
+    evening = ibasho_session(centre_a, alice, at(2026, 4, 30, 22))
+    late = WalkIn.objects.create(centre=centre_a, nickname="よる")
+    IbashoAttendance.objects.create(
+        session=evening, walk_in=late, arrived_at=at(2026, 5, 1, 0, 20), created_by=alice
+    )
+    trend = as_mallory.get(URL).context["trend"]
+    walk_ins = {m.month: m.count for m in trend.monthly("ibasho_walk_ins")}
+    assert walk_ins[dt.date(2026, 4, 1)] == 1 and walk_ins[dt.date(2026, 5, 1)] == 0
+
+
 # --- every number leads to a list of exactly that many rows ---------------------------------
 
 
