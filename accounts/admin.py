@@ -1,20 +1,109 @@
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.forms.models import model_to_dict
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import services
+from accounts.forms import STALE_EDIT, set_bound_values
 from accounts.models import AuditEvent, Centre, SecurityEvent, User
+
+LOADED_STATE = "loaded_state"
+
+
+def record_state(instance: Model, field_names: Iterable[str]) -> str:
+    """A fingerprint of what the admin's form shows of a record (its many-to-many fields
+    included): two readings differ exactly when someone saved a shown value in between."""
+    values = model_to_dict(instance, fields=list(field_names))
+    parts = []
+    for name in sorted(values):
+        value = values[name]
+        if isinstance(value, list | tuple | QuerySet):
+            value = sorted(str(getattr(item, "pk", item)) for item in value)
+        parts.append(f"{name}={value!r}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+class NoOverwriteAdmin(admin.ModelAdmin):
+    """Optimistic locking for the admin's change forms, without a version column: the form
+    carries the fingerprint of the record as it was shown, and a save that finds the record
+    (locked, in the admin's transaction) saved by someone else since is refused with the
+    input kept, as the app's own edit forms refuse it (accounts.forms.STALE_EDIT). Saving
+    again, knowingly, goes through: the form then carries what was saved since."""
+
+    # The admin's change form, with the state as a hidden input in the form's top (outside
+    # the fieldsets, which lay out the model's fields only).
+    change_form_template = "admin/no_overwrite_change_form.html"
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form
+        return type(form.__name__, (_NoOverwriteForm, form), {})
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Only the columns the form edits: the others were read before the row was locked
+        # and may have moved since (a centre's case-number counter, taken by each intake;
+        # an account's sign-in dates), which a whole-row save would put back.
+        editable = [
+            field.name
+            for field in obj._meta.concrete_fields
+            if field.name in form.fields and not form.fields[field.name].disabled
+        ]
+        obj.save(update_fields=editable)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Laid out from the form's fields when no fieldsets are given: not the state's.
+        return [name for name in super().get_fields(request, obj) if name != LOADED_STATE]
+
+
+class _StateField(forms.CharField):
+    """The fingerprint: never a change of the record (the admin's history lists changes)."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return False
+
+
+class _NoOverwriteForm(forms.ModelForm):
+    loaded_state = _StateField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial[LOADED_STATE] = self.shown_state(self.instance)
+
+    def shown_state(self, instance: Model) -> str:
+        return record_state(instance, (name for name in self.fields if name != LOADED_STATE))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        model = type(self.instance)
+        current = model._default_manager.select_for_update().get(pk=self.instance.pk)
+        now = self.shown_state(current)
+        if cleaned.get(LOADED_STATE) != now:
+            set_bound_values(self, {self.add_prefix(LOADED_STATE): now})
+            raise forms.ValidationError(STALE_EDIT, code="stale")
+        return cleaned
 
 
 @admin.register(Centre)
-class CentreAdmin(admin.ModelAdmin):
+class CentreAdmin(NoOverwriteAdmin):
     list_display = [
         "name",
         "prefecture",
@@ -26,7 +115,7 @@ class CentreAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(NoOverwriteAdmin, DjangoUserAdmin):
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         ("Tsunagu", {"fields": ("role", "centres", "display_name", "language", "weekly_digest")}),
@@ -37,8 +126,12 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # The username is who did what on the audit trail: it never changes once created.
+        # The sign-in dates are the system's to write (and a sign-in while an administrator
+        # edits the account is not an edit of theirs to refuse or overwrite).
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return (*readonly, "username") if obj is not None else readonly
+        if obj is None:
+            return readonly
+        return (*readonly, "username", "last_login", "date_joined")
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # After the centres (a many-to-many) are saved too; in the admin's transaction.

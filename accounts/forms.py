@@ -1,9 +1,28 @@
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+
+# The refusal of a save that would overwrite someone else's (optimistic locking: the app's
+# edit forms, cases.views.helpers.try_save, and the admin's, accounts.admin). Lazy: a
+# module-level string is read in each request's language, not the one at import.
+STALE_EDIT = _(
+    "この記録は、あなたが編集を始めた後に他の人が更新しました。入力内容は残してあります。"
+    "最新の内容を別のタブで確認してから、もう一度保存してください。"
+)
+
+
+def set_bound_values(form: forms.BaseForm, values: Mapping[str, str]) -> None:
+    """Change what a bound form shows for some fields (by their prefixed names), keeping the
+    rest of what the user typed: after a refused stale save, the values saved since."""
+    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
+    for name, value in values.items():
+        data[name] = value  # on a QueryDict, replaces the field's values with this one
+    form.data = data
 
 
 class PreferencesForm(forms.ModelForm):

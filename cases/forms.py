@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django import forms
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,15 +23,6 @@ from cases.models import (
 )
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def set_bound_values(form: forms.BaseForm, values: Mapping[str, str]) -> None:
-    """Change what a bound form shows for some fields (by their prefixed names), keeping the
-    rest of what the user typed: after a refused stale save, the values saved since."""
-    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
-    for name, value in values.items():
-        data[name] = value  # on a QueryDict, replaces the field's values with this one
-    form.data = data
 
 
 def setup_phone_field(field: forms.Field) -> None:

@@ -14,14 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext_lazy
 
 from accounts.access import AuthenticatedHttpRequest
+from accounts.forms import STALE_EDIT, set_bound_values
 from accounts.models import AuditAction
 from accounts.services import client_ip
 from cases import access as case_access
 from cases import selectors, services
-from cases.forms import set_bound_values
 from cases.models import Case
 
 # Where a request remembers which views of which case it has put on the audit trail.
@@ -75,13 +74,6 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-# Lazy: a module-level string is read in each request's language, not the one at import.
-STALE_EDIT = gettext_lazy(
-    "この記録は、あなたが編集を始めた後に他の人が更新しました。入力内容は残してあります。"
-    "最新の内容を別のタブで確認してから、もう一度保存してください。"
-)
 
 
 def refuse_stale_edit(form: forms.BaseForm) -> None:

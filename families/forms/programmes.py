@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import formfield_with_japanese_dates
+from accounts.forms import set_bound_values
 from accounts.models import Centre, User
 from accounts.templatetags.tsunagu import jdate
-from cases.forms import DATETIME, set_bound_values
+from cases.forms import DATETIME
 from families import services
 from families.models import (
     PROGRAMME_DAY,

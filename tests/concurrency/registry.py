@@ -37,7 +37,7 @@ from outreach.forms.visits import ReportForm, VisitEditForm
 from outreach.models import ActivityKind, HomeVisit, VisitOutcome
 from tests.factories import make_case, make_member, make_visit
 
-# The refusal, as each language says it (cases.views.helpers.STALE_EDIT, and the family
+# The refusal, as each language says it (accounts.forms.STALE_EDIT, and the family
 # programme register's own, which speaks of rows rather than a record).
 STALE = {"ja": "他の人が更新しました", "en": "Someone else updated this record"}
 REGISTER_STALE = {"ja": "他の人が保存しました", "en": "Someone else saved this attendance"}

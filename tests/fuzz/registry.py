@@ -528,6 +528,10 @@ ENTRIES: tuple[Entry, ...] = (
 
 # Form classes no view posts as such: a base class other forms extend.
 NOT_POSTED = {
+    "accounts.admin._NoOverwriteForm": (
+        "mixin of the admin's centre and account change forms (Django's admin posts them: "
+        "tests/accounts/test_admin_no_overwrite.py)"
+    ),
     "cases.forms.CaseModelForm": "base of CaseForm and IntakeCaseForm",
     "cases.forms.VersionedForm": "mixin that adds the hidden `version` field to edit forms",
     "dashboards.forms.transfers._OnePersonForm": "base of ReassignForm and MoveForm",
