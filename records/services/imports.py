@@ -234,10 +234,25 @@ def import_set_mapping(
     job.language = language
     if save_as:
         named = {job.headers[int(index)]: key for index, key in job.columns.items()}
+        name = save_as[:100]
+        taken = ImportMapping.objects.filter(centre=job.centre, shape=job.shape, name=name)
+        if job.mapping_id is not None:
+            taken = taken.exclude(pk=job.mapping_id)
+        if taken.exists():
+            # Another of the centre's saved mappings (a colleague's, for another book): not
+            # replaced unseen. The job's own mapping, chosen for this file, is updated.
+            raise ImportRefused(
+                {
+                    "save_as": _(
+                        "「%(name)s」という名前の対応付けはすでにあります。別の名前にしてください。"
+                    )
+                    % {"name": name}
+                }
+            )
         job.mapping, _created = ImportMapping.objects.update_or_create(
             centre=job.centre,
             shape=job.shape,
-            name=save_as[:100],
+            name=name,
             defaults={"columns": named, "created_by": by},
         )
     _reset(job, status=ImportStatus.CHECKING)

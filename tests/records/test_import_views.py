@@ -71,6 +71,38 @@ def test_a_manager_imports_a_cp932_case_book_through_the_pages(as_mallory, centr
     assert f'data-job="{job.pk}"' in history
 
 
+def test_saving_a_mapping_under_a_colleague_s_name_is_refused_not_overwritten(
+    as_mallory, centre_a, alice
+):
+    """The centre's saved mappings are shared: a name already used for another book's
+    mapping is refused on the columns page, the choices made there kept, the other mapping
+    as it was."""
+    theirs = ImportMapping.objects.create(
+        centre=centre_a,
+        shape="cases",
+        name="ケース台帳",
+        columns={"氏名（別の台帳）": "full_name"},
+        created_by=alice,
+    )
+    upload(as_mallory, csv_bytes(case_book()))
+    job = ImportJob.objects.get()
+    assert job.mapping_id is None  # the headers are not the other book's
+    columns = {f"col_{index}": key for index, key in job.columns.items()}
+    columns["col_12"] = "address_line"
+    response = as_mallory.post(
+        reverse("records:import_columns", args=[job.pk]),
+        {**columns, "check": "1", "save_as": "ケース台帳"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "「ケース台帳」という名前の対応付けはすでにあります" in html
+    assert 'value="address_line" selected' in html  # what was chosen is still chosen
+    theirs.refresh_from_db()
+    assert theirs.columns == {"氏名（別の台帳）": "full_name"}
+    job.refresh_from_db()
+    assert job.status == ImportStatus.UPLOADED and ImportMapping.objects.count() == 1
+
+
 def test_confirming_without_skipping_a_bad_row_writes_nothing_and_says_why(
     as_mallory, centre_a, mallory, alice
 ):
