@@ -206,7 +206,9 @@ def _as_datetime(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
 
 
-def _names(relation: str) -> dict[str, F]:
+def user_names(relation: str) -> dict[str, F]:
+    """The name columns of the user `relation` points to, as `user_from_json` reads them
+    back: a query that shows who did something reads these, never the whole user row."""
     return {f"{relation}__{name}": F(f"{relation}__{name}") for name in _USER_NAME_FIELDS}
 
 
@@ -244,14 +246,14 @@ def _timeline_query(case: Case) -> QuerySet[Any]:
             "note",
             "next_action",
         ),
-        **_names("staff"),
+        **user_names("staff"),
     )
     statuses = _branch(
         case.status_changes.all(),
         "status",
         ("-at",),
         ("id", "at", "by_id", "from_status", "to_status", "closure_reason", "paused_until", "note"),
-        **_names("by"),
+        **user_names("by"),
     )
     assessments = _branch(
         case.assessments.all(),
@@ -295,9 +297,9 @@ def _timeline_query(case: Case) -> QuerySet[Any]:
         "assignment",
         ("-at",),  # the index assignment_case_recent
         ("id", "at", "from_user_id", "to_user_id", "by_id", "reason"),
-        **_names("from_user"),
-        **_names("to_user"),
-        **_names("by"),
+        **user_names("from_user"),
+        **user_names("to_user"),
+        **user_names("by"),
     )
     # The apps above add theirs (cases.hooks): more SELECTs of the same statement.
     registered = [
@@ -326,7 +328,7 @@ def json_columns(model: type[Model], *users: str) -> JSONObject:
     to (`users`: relation names), never their whole rows: a relation read in another row's
     query (a JSON array of these), turned back by `instance_from_json`."""
     fields = {field.attname: F(field.attname) for field in model._meta.concrete_fields}
-    return JSONObject(**fields, **{k: v for user in users for k, v in _names(user).items()})
+    return JSONObject(**fields, **{k: v for user in users for k, v in user_names(user).items()})
 
 
 def user_from_json(data: dict[str, Any], relation: str) -> User | None:

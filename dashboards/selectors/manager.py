@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import caches
 from django.db.models import (
@@ -44,6 +44,7 @@ from cases.filters import (
     plan_review_overdue,
 )
 from cases.models import Case, ContactEntry
+from cases.selectors import user_from_json, user_names
 from families.models import AttendanceStatus, ProgrammeAttendance
 from outreach.models import HomeVisit, IbashoAttendance, VisitAssignment, VisitStatus
 from outreach.selectors.calendar import VisitItem, visit_item
@@ -305,44 +306,32 @@ _UPCOMING_VISIT_COLUMNS = (
     "case__risk_parent_ill",
     "case__centre__case_number_prefix",
 )
-_UPCOMING_STAFF_COLUMNS = (
-    "visit_id",
-    "briefing_acknowledged_at",
-    "briefing_key",
-    "user_id",
-    "user__username",
-    "user__display_name",
-    "user__first_name",
-    "user__last_name",
-)
 
 
 def _upcoming_staff(visit_ids: list[int]) -> dict[int, list[VisitAssignment]]:
     """Each visit's staff (by name, as the calendar lists them), from plain values: an
-    assignment with just what `has_acknowledged` reads, and one user per person."""
+    assignment with just what `has_acknowledged` reads, and one user per person, named from
+    their name columns (cases.selectors.user_from_json)."""
     staff: dict[int, list[VisitAssignment]] = {visit_id: [] for visit_id in visit_ids}
     users: dict[int, User] = {}
     rows = (
         VisitAssignment.objects.filter(visit_id__in=visit_ids)
         .order_by("user__display_name", "user_id")
-        .values_list(*_UPCOMING_STAFF_COLUMNS)
+        .values(
+            "visit_id", "briefing_acknowledged_at", "briefing_key", "user_id", **user_names("user")
+        )
     )
-    for visit_id, acknowledged_at, key, user_id, username, display, first, last in rows:
-        user = users.get(user_id)
-        if user is None:
-            user = users[user_id] = User(
-                pk=user_id,
-                username=username,
-                display_name=display,
-                first_name=first,
-                last_name=last,
-            )
-        staff[visit_id].append(
+    for row in rows:
+        values: dict[str, Any] = dict(row)
+        user = users.get(values["user_id"])
+        if user is None:  # an assignment always has its user: never None here
+            user = users[values["user_id"]] = cast(User, user_from_json(values, "user"))
+        staff[values["visit_id"]].append(
             VisitAssignment(
-                visit_id=visit_id,
+                visit_id=values["visit_id"],
                 user=user,
-                briefing_acknowledged_at=acknowledged_at,
-                briefing_key=key,
+                briefing_acknowledged_at=values["briefing_acknowledged_at"],
+                briefing_key=values["briefing_key"],
             )
         )
     return staff
